@@ -1,0 +1,113 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using dotnet_etcd;
+using Etcdserverpb;
+using Grpc.Core;
+
+namespace Flannel.Subnet.Etcd;
+
+/// <summary>
+/// One etcd client for all endpoints (gRPC round-robin over the ready ones), with client TLS and etcd
+/// username/password authentication. Calls go through <see cref="CallAsync{T}"/> so an expired auth token is renewed.
+/// </summary>
+public sealed class EtcdConnection : IDisposable
+{
+    private readonly EtcdOptions _options;
+    private readonly SemaphoreSlim _authLock = new(1, 1);
+    private Metadata? _headers;
+
+    public EtcdConnection(EtcdOptions options)
+    {
+        _options = options;
+        if (options.Endpoints.Count == 0)
+        {
+            throw new ArgumentException("at least one etcd endpoint is needed", nameof(options));
+        }
+        // dotnet-etcd takes the endpoints as one comma list and ignores each scheme; TLS comes from the SSL overload.
+        string endpoints = string.Join(',', options.Endpoints);
+        Client = options.UseTls
+            ? new EtcdClient(endpoints, ConfigureTls)
+            : new EtcdClient(endpoints);
+    }
+
+    public EtcdClient Client { get; }
+
+    public EtcdOptions Options => _options;
+
+    /// <summary>The headers every call carries (the auth token when etcd auth is on).</summary>
+    public async ValueTask<Metadata?> GetHeadersAsync(CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(_options.Username) || _headers is not null)
+        {
+            return _headers;
+        }
+        await _authLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_headers is null)
+            {
+                var resp = await Client.AuthenticateAsync(
+                    new AuthenticateRequest { Name = _options.Username, Password = _options.Password ?? "" },
+                    cancellationToken: ct).ConfigureAwait(false);
+                _headers = new Metadata { { "token", resp.Token } };
+            }
+            return _headers;
+        }
+        finally
+        {
+            _authLock.Release();
+        }
+    }
+
+    /// <summary>Runs one etcd call with the current headers; on an invalid or expired token, authenticates again once.</summary>
+    public async Task<T> CallAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct)
+    {
+        var headers = await GetHeadersAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await call(headers).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (headers is not null && e.StatusCode == StatusCode.Unauthenticated)
+        {
+            _headers = null;
+            headers = await GetHeadersAsync(ct).ConfigureAwait(false);
+            return await call(headers).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Forgets the auth token so the next call authenticates again (after the server rejected it).</summary>
+    public void InvalidateToken() => _headers = null;
+
+    private void ConfigureTls(SslClientAuthenticationOptions o)
+    {
+        if (!string.IsNullOrEmpty(_options.CertFile) && !string.IsNullOrEmpty(_options.KeyFile))
+        {
+            o.ClientCertificates = [X509Certificate2.CreateFromPemFile(_options.CertFile, _options.KeyFile)];
+        }
+        o.EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+        if (!string.IsNullOrEmpty(_options.CaFile))
+        {
+            var ca = X509CertificateLoader.LoadCertificateFromFile(_options.CaFile);
+            o.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+            {
+                if (cert is null)
+                {
+                    return false;
+                }
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                // Name mismatches are still errors; only the root of trust is ours.
+                return chain.Build(new X509Certificate2(cert)) &&
+                       (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None;
+            };
+        }
+    }
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        _authLock.Dispose();
+    }
+}

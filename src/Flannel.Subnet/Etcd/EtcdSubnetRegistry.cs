@@ -1,0 +1,215 @@
+using System.Runtime.CompilerServices;
+using Etcdserverpb;
+using Flannel.Subnet.Leases;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Mvccpb;
+using Lease = Flannel.Subnet.Leases.Lease;
+
+namespace Flannel.Subnet.Etcd;
+
+/// <summary>flannel's keys and values on the etcd v3 API (compat §1).</summary>
+public sealed class EtcdSubnetRegistry : ISubnetRegistry
+{
+    private readonly EtcdConnection _etcd;
+    private readonly ILogger _log;
+
+    public EtcdSubnetRegistry(EtcdConnection etcd, ILogger<EtcdSubnetRegistry> log)
+    {
+        _etcd = etcd;
+        _log = log;
+    }
+
+    private EtcdOptions Options => _etcd.Options;
+
+    public async Task<string?> GetNetworkConfigAsync(CancellationToken ct)
+    {
+        var resp = await _etcd.CallAsync(h => _etcd.Client.GetAsync(Options.ConfigKey, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        return resp.Kvs.Count == 0 ? null : resp.Kvs[0].Value.ToStringUtf8();
+    }
+
+    public async Task<LeaseSnapshot> GetLeasesAsync(CancellationToken ct)
+    {
+        var resp = await _etcd.CallAsync(h => _etcd.Client.GetRangeAsync(Options.SubnetsPrefix, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        var leases = new List<Lease>(resp.Kvs.Count);
+        foreach (var kv in resp.Kvs)
+        {
+            if (TryDecode(kv) is { } lease)
+            {
+                leases.Add(lease);
+            }
+        }
+        return new LeaseSnapshot(leases, resp.Header.Revision);
+    }
+
+    public async Task<Lease?> CreateLeaseAsync(SubnetKey key, LeaseAttrs attrs, TimeSpan ttl, CancellationToken ct)
+    {
+        var grant = await GrantAsync(ttl, ct).ConfigureAwait(false);
+        var path = ByteString.CopyFromUtf8(Options.SubnetKeyPath(key));
+        var txn = new TxnRequest();
+        // flannel: If(Version(key) == 0) Then(Put(key, value, WithLease(id))).
+        txn.Compare.Add(new Compare
+        {
+            Key = path,
+            Target = Compare.Types.CompareTarget.Version,
+            Result = Compare.Types.CompareResult.Equal,
+            Version = 0,
+        });
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = path, Value = ByteString.CopyFromUtf8(attrs.ToJson()), Lease = grant.ID } });
+        var resp = await _etcd.CallAsync(h => _etcd.Client.TransactionAsync(txn, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        if (!resp.Succeeded)
+        {
+            // Someone else holds the subnet; the lease we granted would otherwise linger for a day.
+            await RevokeQuietlyAsync(grant.ID, ct).ConfigureAwait(false);
+            return null;
+        }
+        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = DateTimeOffset.UtcNow.AddSeconds(grant.TTL) };
+    }
+
+    public async Task<Lease> UpdateLeaseAsync(SubnetKey key, LeaseAttrs attrs, TimeSpan ttl, long previousEtcdLease, CancellationToken ct)
+    {
+        var grant = await GrantAsync(ttl, ct).ConfigureAwait(false);
+        var put = new PutRequest { Key = ByteString.CopyFromUtf8(Options.SubnetKeyPath(key)), Value = ByteString.CopyFromUtf8(attrs.ToJson()), Lease = grant.ID };
+        var resp = await _etcd.CallAsync(h => _etcd.Client.PutAsync(put, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        // flanneld never revokes the old lease, so etcd keeps one empty lease per renewal for a day. The key now
+        // hangs on the new lease, so revoking the old one removes nothing else.
+        if (previousEtcdLease != 0 && previousEtcdLease != grant.ID)
+        {
+            await RevokeQuietlyAsync(previousEtcdLease, ct).ConfigureAwait(false);
+        }
+        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = DateTimeOffset.UtcNow.AddSeconds(grant.TTL) };
+    }
+
+    public async Task DeleteLeaseAsync(SubnetKey key, CancellationToken ct) =>
+        await _etcd.CallAsync(h => _etcd.Client.DeleteAsync(Options.SubnetKeyPath(key), h, cancellationToken: ct), ct).ConfigureAwait(false);
+
+    public async Task<DateTimeOffset> GetExpirationAsync(long etcdLeaseId, CancellationToken ct)
+    {
+        if (etcdLeaseId == 0)
+        {
+            return DateTimeOffset.UtcNow.AddSeconds(-1);
+        }
+        var resp = await _etcd.CallAsync(h => _etcd.Client.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = etcdLeaseId }, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        return DateTimeOffset.UtcNow.AddSeconds(resp.TTL);
+    }
+
+    public async IAsyncEnumerable<WatchBatch> WatchLeasesAsync(long afterRevision, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var headers = await _etcd.GetHeadersAsync(ct).ConfigureAwait(false);
+        var callHeaders = new Metadata();
+        if (headers is not null)
+        {
+            foreach (var h in headers)
+            {
+                callHeaders.Add(h);
+            }
+        }
+        // etcd's WithRequireLeader: a member cut off from the leader ends the stream instead of going silent, so the
+        // loop reconnects (possibly to another member).
+        callHeaders.Add("hasleader", "true");
+        using var call = _etcd.Client.GetConnection().WatchClient.Watch(callHeaders, cancellationToken: ct);
+        string prefix = Options.SubnetsPrefix;
+        await call.RequestStream.WriteAsync(new WatchRequest
+        {
+            CreateRequest = new WatchCreateRequest
+            {
+                Key = ByteString.CopyFromUtf8(prefix),
+                RangeEnd = ByteString.CopyFromUtf8(dotnet_etcd.EtcdClient.GetRangeEnd(prefix)),
+                StartRevision = afterRevision + 1,
+                ProgressNotify = true,
+            },
+        }, ct).ConfigureAwait(false);
+
+        long cursor = afterRevision;
+        while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+        {
+            var resp = call.ResponseStream.Current;
+            if (resp.CompactRevision != 0)
+            {
+                throw new WatchCompactedException(resp.CompactRevision);
+            }
+            if (resp.Canceled)
+            {
+                if (resp.CancelReason.Contains("auth", StringComparison.OrdinalIgnoreCase) ||
+                    resp.CancelReason.Contains("permission", StringComparison.OrdinalIgnoreCase))
+                {
+                    _etcd.InvalidateToken();
+                }
+                throw new RpcException(new Status(StatusCode.Aborted, $"watch canceled by etcd: {resp.CancelReason}"));
+            }
+            if (resp.Events.Count == 0)
+            {
+                // A progress notification: everything up to the header revision has been sent.
+                if (!resp.Created && resp.Header.Revision > cursor)
+                {
+                    cursor = resp.Header.Revision;
+                    yield return new WatchBatch([], cursor);
+                }
+                continue;
+            }
+            var changes = new List<WatchChange>(resp.Events.Count);
+            foreach (var ev in resp.Events)
+            {
+                // The resume point is the last event seen, not the header revision: a response's header can run
+                // ahead of events that have not been sent yet.
+                cursor = Math.Max(cursor, ev.Kv.ModRevision);
+                string keyText = ev.Kv.Key.ToStringUtf8();
+                if (!SubnetKeyCodec.TryParse(keyText, out var key))
+                {
+                    SubnetLog.BadSubnetKey(_log, keyText);
+                    continue;
+                }
+                if (ev.Type == Event.Types.EventType.Delete)
+                {
+                    changes.Add(new WatchChange(WatchChangeKind.Delete, key, null));
+                }
+                else if (TryDecode(ev.Kv, key) is { } lease)
+                {
+                    changes.Add(new WatchChange(WatchChangeKind.Put, key, lease));
+                }
+            }
+            yield return new WatchBatch(changes, cursor);
+        }
+    }
+
+    private Lease? TryDecode(KeyValue kv)
+    {
+        string keyText = kv.Key.ToStringUtf8();
+        if (!SubnetKeyCodec.TryParse(keyText, out var key))
+        {
+            SubnetLog.BadSubnetKey(_log, keyText);
+            return null;
+        }
+        return TryDecode(kv, key);
+    }
+
+    private Lease? TryDecode(KeyValue kv, SubnetKey key)
+    {
+        try
+        {
+            return new Lease(key, LeaseAttrs.FromJson(kv.Value.Span), kv.Lease, kv.ModRevision);
+        }
+        catch (LeaseDecodeException e)
+        {
+            SubnetLog.BadLeaseValue(_log, key.ToString(), e.Message);
+            return null;
+        }
+    }
+
+    private Task<LeaseGrantResponse> GrantAsync(TimeSpan ttl, CancellationToken ct) =>
+        _etcd.CallAsync(h => _etcd.Client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)Math.Ceiling(ttl.TotalSeconds) }, h, cancellationToken: ct), ct);
+
+    private async Task RevokeQuietlyAsync(long id, CancellationToken ct)
+    {
+        try
+        {
+            await _etcd.CallAsync(h => _etcd.Client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id }, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            // Not fatal: an unrevoked lease only expires on its own.
+            SubnetLog.RevokeFailed(_log, id, e.Status.Detail);
+        }
+    }
+}

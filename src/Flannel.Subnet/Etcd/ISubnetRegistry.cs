@@ -1,0 +1,56 @@
+using Flannel.Subnet.Leases;
+
+namespace Flannel.Subnet.Etcd;
+
+/// <summary>The etcd operations flannel needs, one call each (flannel's <c>Registry</c>).</summary>
+public interface ISubnetRegistry
+{
+    /// <summary>The raw config JSON, or null when the key does not exist.</summary>
+    Task<string?> GetNetworkConfigAsync(CancellationToken ct);
+
+    /// <summary>All leases that parse, and the revision of that snapshot.</summary>
+    Task<LeaseSnapshot> GetLeasesAsync(CancellationToken ct);
+
+    /// <summary>Creates the lease only if no key exists for that subnet; null when someone holds it.</summary>
+    Task<Lease?> CreateLeaseAsync(SubnetKey key, LeaseAttrs attrs, TimeSpan ttl, CancellationToken ct);
+
+    /// <summary>Writes the lease with a fresh etcd lease of <paramref name="ttl"/>, whatever is there.</summary>
+    Task<Lease> UpdateLeaseAsync(SubnetKey key, LeaseAttrs attrs, TimeSpan ttl, long previousEtcdLease, CancellationToken ct);
+
+    Task DeleteLeaseAsync(SubnetKey key, CancellationToken ct);
+
+    /// <summary>When an etcd lease runs out (now - 1 s for a key without lease, as flannel computes it).</summary>
+    Task<DateTimeOffset> GetExpirationAsync(long etcdLeaseId, CancellationToken ct);
+
+    /// <summary>
+    /// Streams lease changes after <paramref name="afterRevision"/>. Ends (or throws) when the stream breaks;
+    /// throws <see cref="WatchCompactedException"/> when that revision is compacted away.
+    /// </summary>
+    IAsyncEnumerable<WatchBatch> WatchLeasesAsync(long afterRevision, CancellationToken ct);
+}
+
+public sealed record LeaseSnapshot(IReadOnlyList<Lease> Leases, long Revision);
+
+public enum WatchChangeKind
+{
+    Put,
+    Delete,
+}
+
+/// <summary>One key change in a watch response; <see cref="Lease"/> is null for a deletion.</summary>
+public sealed record WatchChange(WatchChangeKind Kind, SubnetKey Key, Lease? Lease);
+
+/// <summary>The changes of one watch response and the revision up to which everything has been seen.</summary>
+public sealed record WatchBatch(IReadOnlyList<WatchChange> Changes, long Revision);
+
+public sealed class WatchCompactedException : Exception
+{
+    public WatchCompactedException(long compactRevision)
+        : base($"watch revision compacted (compact revision {compactRevision})") => CompactRevision = compactRevision;
+
+    public WatchCompactedException() { }
+    public WatchCompactedException(string message) : base(message) { }
+    public WatchCompactedException(string message, Exception inner) : base(message, inner) { }
+
+    public long CompactRevision { get; }
+}

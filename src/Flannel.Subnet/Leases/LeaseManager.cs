@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Flannel.Subnet.Config;
+using Flannel.Subnet.Etcd;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Subnet.Leases;
+
+public sealed record LeaseManagerOptions
+{
+    /// <summary>flannel's subnetTTL: every lease is an etcd lease of this length.</summary>
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary><c>--subnet-lease-renew-margin</c>: renew this long before expiry.</summary>
+    public TimeSpan RenewMargin { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>After a failed renewal (flanneld: one minute).</summary>
+    public TimeSpan RenewRetry { get; init; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan ConfigRetry { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many times a lost creation race is retried (flannel's raceRetries).</summary>
+    public int RaceRetries { get; init; } = 10;
+
+    public LeaseWatchOptions Watch { get; init; } = new();
+
+    public Random Random { get; init; } = Random.Shared;
+}
+
+/// <summary>No lease could be had; the message says why (out of subnets, lost races).</summary>
+public sealed class LeaseAcquisitionException : Exception
+{
+    public LeaseAcquisitionException(string message) : base(message) { }
+    public LeaseAcquisitionException(string message, Exception inner) : base(message, inner) { }
+    public LeaseAcquisitionException() { }
+}
+
+/// <summary>
+/// This host's lease: read the config, acquire (compat §1.5), renew before expiry and watch our own key, taking the
+/// subnet back when it disappears (flanneld would exit instead; compat §1.4).
+/// </summary>
+public sealed class LeaseManager : IDisposable
+{
+    private readonly ISubnetRegistry _registry;
+    private readonly LeaseManagerOptions _options;
+    private readonly ILogger<LeaseManager> _log;
+    private readonly string _configKey;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly Channel<Lease> _changes = Channel.CreateUnbounded<Lease>(new UnboundedChannelOptions { SingleReader = true });
+    private Lease? _current;
+    private NetworkConfig? _config;
+    private LeaseAttrs? _attrs;
+
+    public LeaseManager(ISubnetRegistry registry, LeaseManagerOptions options, ILogger<LeaseManager> log, string configKey = "/coreos.com/network/config")
+    {
+        _registry = registry;
+        _options = options;
+        _log = log;
+        _configKey = configKey;
+    }
+
+    /// <summary>The lease held now (null before <see cref="AcquireAsync"/>).</summary>
+    public Lease? Current => Volatile.Read(ref _current);
+
+    /// <summary>Each lease re-acquired after ours disappeared (the subnet may differ).</summary>
+    public ChannelReader<Lease> Reacquired => _changes.Reader;
+
+    /// <summary>Reads and validates the config, retrying every second while it is missing, invalid or unreachable.</summary>
+    public async Task<NetworkConfig> WaitForConfigAsync(CancellationToken ct)
+    {
+        string? lastProblem = null;
+        while (true)
+        {
+            string problem;
+            try
+            {
+                string? json = await _registry.GetNetworkConfigAsync(ct).ConfigureAwait(false);
+                if (json is null)
+                {
+                    problem = "missing";
+                    if (problem != lastProblem)
+                    {
+                        SubnetLog.ConfigMissing(_log, _configKey);
+                    }
+                }
+                else
+                {
+                    var config = NetworkConfigParser.Parse(json);
+                    foreach (var w in config.Warnings)
+                    {
+                        SubnetLog.ConfigWarning(_log, w);
+                    }
+                    return config;
+                }
+            }
+            catch (NetworkConfigException e)
+            {
+                problem = e.Message;
+                if (problem != lastProblem)
+                {
+                    SubnetLog.ConfigInvalid(_log, _configKey, e.Message);
+                }
+            }
+            catch (Exception e) when (e is RpcException or HttpRequestException or IOException && !ct.IsCancellationRequested)
+            {
+                problem = LeaseWatchLoop.Describe(e);
+                if (problem != lastProblem)
+                {
+                    SubnetLog.ConfigUnreachable(_log, problem);
+                }
+            }
+            lastProblem = problem;
+            await Task.Delay(_options.ConfigRetry, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Acquires a lease: ours by PublicIP if compatible, else the previous subnet if free, else a random free one;
+    /// created atomically; a lost race is retried.
+    /// </summary>
+    public async Task<Lease> AcquireAsync(NetworkConfig config, LeaseAttrs attrs, PreviousSubnets previous, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            _config = config;
+            _attrs = attrs;
+            var lease = await AcquireLockedAsync(config, attrs, PreviousKey(previous), ct).ConfigureAwait(false);
+            Volatile.Write(ref _current, lease);
+            SubnetLog.Acquired(_log, lease.Key.ToString(), attrs.PublicIP.ToString(), attrs.BackendType ?? "udp", sw.ElapsedMilliseconds);
+            return lease;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private static SubnetKey? PreviousKey(PreviousSubnets previous) =>
+        previous.Subnet is { } sn ? new SubnetKey(sn, previous.Ipv6Subnet) : null;
+
+    private async Task<Lease> AcquireLockedAsync(NetworkConfig config, LeaseAttrs attrs, SubnetKey? previous, CancellationToken ct)
+    {
+        for (int attempt = 1; attempt <= _options.RaceRetries; attempt++)
+        {
+            var snapshot = await _registry.GetLeasesAsync(ct).ConfigureAwait(false);
+            var taken = snapshot.Leases.Select(l => l.Key).ToList();
+
+            var mine = snapshot.Leases.FirstOrDefault(l => l.Attrs.PublicIP == attrs.PublicIP);
+            if (mine is not null)
+            {
+                if (config.IsCompatible(mine.Key))
+                {
+                    SubnetLog.ReusingLease(_log, mine.Key.ToString(), attrs.PublicIP.ToString());
+                    return await _registry.UpdateLeaseAsync(mine.Key, attrs, _options.LeaseTtl, mine.EtcdLeaseId, ct).ConfigureAwait(false);
+                }
+                SubnetLog.DeletingIncompatibleLease(_log, mine.Key.ToString(), attrs.PublicIP.ToString());
+                await _registry.DeleteLeaseAsync(mine.Key, ct).ConfigureAwait(false);
+                taken.Remove(mine.Key);
+            }
+
+            SubnetKey? choice = null;
+            if (previous is { } prev)
+            {
+                bool held = taken.Any(k => k.Subnet.Overlaps(prev.Subnet));
+                bool compatible = config.IsCompatible(prev);
+                SubnetLog.PreviousSubnet(_log, prev.ToString(), held ? "held by another host" : compatible ? "free, asking for it" : "not compatible with the network config");
+                if (!held && compatible)
+                {
+                    choice = prev;
+                }
+            }
+            choice ??= SubnetAllocator.Allocate(config, taken, _options.Random)
+                ?? throw new LeaseAcquisitionException(
+                    $"out of subnets: every /{config.SubnetLen} between {config.SubnetMin} and {config.SubnetMax} is leased ({snapshot.Leases.Count} leases in etcd)");
+
+            var created = await _registry.CreateLeaseAsync(choice.Value, attrs, _options.LeaseTtl, ct).ConfigureAwait(false);
+            if (created is not null)
+            {
+                return created;
+            }
+            SubnetLog.LostRace(_log, choice.Value.ToString(), attempt, _options.RaceRetries);
+            previous = null; // someone took it; choose afresh
+        }
+        throw new LeaseAcquisitionException($"failed to acquire a lease: lost the race for a free subnet {_options.RaceRetries} times");
+    }
+
+    /// <summary>Keeps the lease: renews before expiry and re-acquires when our key disappears. Runs until cancelled.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        if (Current is null)
+        {
+            throw new InvalidOperationException("acquire a lease before running the lease manager");
+        }
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = new LeaseWatchLoop(_registry, _log, _options.Watch);
+        var watching = watch.RunAsync(k => Current is { } c && c.Key == k, OnOwnLeaseEventsAsync, linked.Token);
+        try
+        {
+            await RenewLoopAsync(linked.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+        }
+    }
+
+    private async Task RenewLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var lease = Current!;
+            TimeSpan wait;
+            try
+            {
+                var expiration = lease.Expiration ?? await _registry.GetExpirationAsync(lease.EtcdLeaseId, ct).ConfigureAwait(false);
+                wait = expiration - _options.RenewMargin - DateTimeOffset.UtcNow;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException)
+            {
+                wait = _options.RenewRetry;
+            }
+            try
+            {
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+                await RenewAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException)
+            {
+                SubnetLog.RenewFailed(_log, lease.Key.ToString(), LeaseWatchLoop.Describe(e), _options.RenewRetry.TotalSeconds);
+                try
+                {
+                    await Task.Delay(_options.RenewRetry, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Renews now (a new etcd lease of the full TTL on the same key).</summary>
+    public async Task RenewAsync(CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var lease = Current!;
+            var renewed = await _registry.UpdateLeaseAsync(lease.Key, _attrs!, _options.LeaseTtl, lease.EtcdLeaseId, ct).ConfigureAwait(false);
+            Volatile.Write(ref _current, renewed);
+            SubnetLog.Renewed(_log, renewed.Key.ToString(), renewed.Expiration ?? DateTimeOffset.UtcNow + _options.LeaseTtl);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task OnOwnLeaseEventsAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
+    {
+        if (!events.Any(e => e.Kind == LeaseEventKind.Removed))
+        {
+            return;
+        }
+        var lost = events.Last(e => e.Kind == LeaseEventKind.Removed).Lease;
+        SubnetLog.LeaseLost(_log, lost.Key.ToString());
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await ReacquireAsync(lost.Key, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException or LeaseAcquisitionException)
+            {
+                SubnetLog.ReacquireFailed(_log, LeaseWatchLoop.Describe(e));
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReacquireAsync(SubnetKey lostKey, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Prefer the very same subnet: containers keep their addresses and peers' routes stay valid.
+            var lease = await _registry.CreateLeaseAsync(lostKey, _attrs!, _options.LeaseTtl, ct).ConfigureAwait(false)
+                        ?? await AcquireLockedAsync(_config!, _attrs!, lostKey, ct).ConfigureAwait(false);
+            Volatile.Write(ref _current, lease);
+            SubnetLog.Reacquired(_log, lease.Key.ToString(), lostKey.ToString(),
+                lease.Key == lostKey ? "" : "; the subnet CHANGED: containers on this host need new addresses");
+            _changes.Writer.TryWrite(lease);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public void Dispose() => _lock.Dispose();
+}

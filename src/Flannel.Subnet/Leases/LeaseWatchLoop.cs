@@ -1,0 +1,128 @@
+using Flannel.Subnet.Etcd;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Subnet.Leases;
+
+public sealed record LeaseWatchOptions
+{
+    /// <summary>How often the whole set is listed again and diffed, to repair anything a watch could have missed.</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// List, then one long-lived watch from the listed revision + 1 that handles every event of every response
+/// (flannel HEAD's semantics, compat §1.7, without v0.20's lost events). A broken stream resumes from the last
+/// revision seen with backoff; a compacted revision re-lists and diffs; a periodic resync diffs too.
+/// </summary>
+public sealed class LeaseWatchLoop
+{
+    private readonly ISubnetRegistry _registry;
+    private readonly ILogger _log;
+    private readonly LeaseWatchOptions _options;
+
+    public LeaseWatchLoop(ISubnetRegistry registry, ILogger log, LeaseWatchOptions? options = null)
+    {
+        _registry = registry;
+        _log = log;
+        _options = options ?? new LeaseWatchOptions();
+    }
+
+    /// <summary>
+    /// Runs until <paramref name="ct"/> is cancelled, handing each batch of events of the leases selected by
+    /// <paramref name="include"/> to <paramref name="onEvents"/> in order. The handler deals with its own failures.
+    /// </summary>
+    public async Task RunAsync(Func<SubnetKey, bool> include, Func<IReadOnlyList<LeaseEvent>, CancellationToken, Task> onEvents, CancellationToken ct)
+    {
+        var cache = new LeaseCache(include);
+        long revision = -1; // -1: list first
+        bool listed = false;
+        var backoff = _options.MinBackoff;
+        var nextResync = DateTimeOffset.UtcNow + _options.ResyncInterval;
+        while (!ct.IsCancellationRequested)
+        {
+            using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            try
+            {
+                if (revision < 0 || DateTimeOffset.UtcNow >= nextResync)
+                {
+                    var snapshot = await _registry.GetLeasesAsync(ct).ConfigureAwait(false);
+                    var events = cache.Reset(snapshot.Leases);
+                    if (listed && events.Count > 0)
+                    {
+                        SubnetLog.ResyncRepaired(_log, events.Count);
+                    }
+                    listed = true;
+                    revision = snapshot.Revision;
+                    nextResync = DateTimeOffset.UtcNow + _options.ResyncInterval;
+                    if (events.Count > 0)
+                    {
+                        await onEvents(events, ct).ConfigureAwait(false);
+                    }
+                }
+                // The stream is closed at the next resync time; the loop then lists and resumes after the listing.
+                window.CancelAfter(Max(nextResync - DateTimeOffset.UtcNow, TimeSpan.Zero));
+                await foreach (var batch in _registry.WatchLeasesAsync(revision, window.Token).ConfigureAwait(false))
+                {
+                    var events = new List<LeaseEvent>();
+                    foreach (var change in batch.Changes)
+                    {
+                        if (change.Kind == WatchChangeKind.Put)
+                        {
+                            cache.Put(change.Lease!, events);
+                        }
+                        else
+                        {
+                            cache.Delete(change.Key, events);
+                        }
+                    }
+                    revision = batch.Revision;
+                    backoff = _options.MinBackoff;
+                    if (events.Count > 0)
+                    {
+                        await onEvents(events, ct).ConfigureAwait(false);
+                    }
+                }
+                throw new IOException("watch stream closed by the server");
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception) when (window.IsCancellationRequested)
+            {
+                // The resync window ended: list again at the top of the loop.
+            }
+            catch (WatchCompactedException)
+            {
+                SubnetLog.WatchCompacted(_log, revision);
+                revision = -1;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange)
+            {
+                SubnetLog.WatchCompacted(_log, revision);
+                revision = -1;
+            }
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            {
+                SubnetLog.WatchInterrupted(_log, Describe(e), revision, (long)backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = Min(backoff * 2, _options.MaxBackoff);
+            }
+        }
+    }
+
+    internal static string Describe(Exception e) => e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
