@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages, only when missing), builds Release and runs every test project.
+# Ends with one line "N passed, N failed, N skipped" summed over all projects; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2
+ensure_dotnet
+
+results=artifacts/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "== build (Release)"
+dotnet build Flannel.sln -c Release -nologo -v quiet
+
+passed=0 failed=0 skipped=0 broken=0
+for proj in tests/*.Tests/*.Tests.csproj; do
+  name=$(basename "$proj" .csproj)
+  echo "== $name"
+  set +e
+  dotnet test "$proj" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results"
+  code=$?
+  set -e
+  trx="$results/$name.trx"
+  if [ ! -f "$trx" ]; then
+    echo "error: $name produced no results (exit $code)" >&2
+    broken=$((broken + 1))
+    continue
+  fi
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  total=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
+  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + total - p - f))
+  if [ "$code" != 0 ] && [ "$f" = 0 ]; then
+    echo "error: $name exited $code with no failed test recorded" >&2
+    broken=$((broken + 1))
+  fi
+done
+
+failed=$((failed + broken))
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
