@@ -208,6 +208,30 @@ public sealed class LeaseManager : IDisposable
         }
     }
 
+    /// <summary>
+    /// Watches the other hosts' leases until cancelled: a snapshot first (as added events), then every change.
+    /// Our own lease is never reported, whichever subnet we hold at the time.
+    /// </summary>
+    public Task WatchPeersAsync(Func<IReadOnlyList<LeaseEvent>, CancellationToken, Task> onEvents, CancellationToken ct) =>
+        new LeaseWatchLoop(_registry, _log, _options.Watch).RunAsync(
+            k => Current is not { } own || own.Key != k,
+            async (events, token) =>
+            {
+                foreach (var e in events)
+                {
+                    if (e.Kind == LeaseEventKind.Added)
+                    {
+                        SubnetLog.PeerAdded(_log, e.Lease.Key.ToString(), e.Lease.Attrs.PublicIP.ToString(), e.Lease.Attrs.BackendType ?? "udp");
+                    }
+                    else
+                    {
+                        SubnetLog.PeerRemoved(_log, e.Lease.Key.ToString(), e.Lease.Attrs.PublicIP.ToString());
+                    }
+                }
+                await onEvents(events, token).ConfigureAwait(false);
+            },
+            ct);
+
     private async Task RenewLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
