@@ -122,7 +122,7 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         }, ct).ConfigureAwait(false);
 
         long cursor = afterRevision;
-        while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+        while (await MoveNextAsync(call.ResponseStream, ct).ConfigureAwait(false))
         {
             var resp = call.ResponseStream.Current;
             if (resp.CompactRevision != 0)
@@ -170,6 +170,20 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
                 }
             }
             yield return new WatchBatch(changes, cursor);
+        }
+    }
+
+    private async Task<bool> MoveNextAsync(IAsyncStreamReader<WatchResponse> stream, CancellationToken ct)
+    {
+        try
+        {
+            return await stream.MoveNext(ct).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+        {
+            // An expired auth token: the next attempt of the watch loop authenticates again.
+            _etcd.InvalidateToken();
+            throw;
         }
     }
 
