@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Flannel.Subnet.Ip;
 
@@ -348,6 +347,4 @@ public static class NetworkConfigParser
         JsonValueKind.True or JsonValueKind.False => "bool",
         _ => "null",
     };
-
-    internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

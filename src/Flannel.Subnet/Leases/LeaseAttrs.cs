@@ -86,7 +86,7 @@ public sealed record LeaseAttrs(
             string? type = null, data = null, data6 = null;
             foreach (var p in root.EnumerateObject())
             {
-                if (p.NameEquals("PublicIP") || p.Name.Equals("PublicIP", StringComparison.OrdinalIgnoreCase))
+                if (p.Name.Equals("PublicIP", StringComparison.OrdinalIgnoreCase))
                 {
                     publicIp = ReadIp4(p.Value);
                 }
