@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2
+ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps \
+  systemd-analyze:systemd gcc:gcc
 ensure_dotnet
 
 results=artifacts/test-results
@@ -14,6 +15,11 @@ mkdir -p "$results"
 
 echo "== build (Release)"
 dotnet build Flannel.sln -c Release -nologo -v quiet
+
+# The end-to-end tests run the shipped artifact: flanneld published as one native (NativeAOT) binary.
+echo "== publish flanneld (NativeAOT)"
+scripts/publish.sh artifacts/bin >/dev/null
+export FLANNELD_BINARY="$PWD/artifacts/bin/flanneld"
 
 passed=0 failed=0 skipped=0 broken=0
 for proj in tests/*.Tests/*.Tests.csproj; do

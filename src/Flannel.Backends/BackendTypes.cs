@@ -1,8 +1,9 @@
 namespace Flannel.Backends;
 
 /// <summary>
-/// The backend types this daemon provides, looked up the way flanneld does: the config's <c>Backend.Type</c>
-/// lower-cased (<c>backend/manager.go</c>), so "VXLAN" works; anything else is flanneld's "unknown backend type".
+/// The backend registry, keyed by the config's <c>Backend.Type</c> looked up lower-cased as flanneld does
+/// (<c>backend/manager.go</c>), so "HOST-GW" works; anything else is flanneld's "unknown backend type".
+/// Backends register here; the daemon only asks for a type.
 /// </summary>
 public static class BackendTypes
 {
@@ -10,14 +11,31 @@ public static class BackendTypes
     public const string Vxlan = "vxlan";
     public const string HostGw = "host-gw";
 
-    public static IReadOnlyList<string> Supported { get; } = [Udp, Vxlan, HostGw];
+    private static readonly Dictionary<string, Func<BackendContext, IBackend>> Factories = new(StringComparer.Ordinal)
+    {
+        [HostGw] = ctx => new HostGw.HostGwBackend(ctx),
+    };
+
+    /// <summary>The types this daemon can run.</summary>
+    public static IReadOnlyList<string> Supported { get; } = [.. Factories.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>Every type flannel-cs has or will have; a config naming one of these is valid for it.</summary>
+    public static IReadOnlyList<string> Known { get; } = [HostGw, Udp, Vxlan];
+
+    /// <summary>True when the type is one of <see cref="Known"/>, whether or not this build runs it yet.</summary>
+    public static bool IsKnown(string type) => Known.Contains(type.ToLowerInvariant());
 
     /// <summary>The lower-case type name, or null when this daemon has no such backend.</summary>
     public static string? Normalize(string type)
     {
         string lower = type.ToLowerInvariant();
-        return Supported.Contains(lower) ? lower : null;
+        return Factories.ContainsKey(lower) ? lower : null;
     }
+
+    /// <summary>Creates the backend for a config's type.</summary>
+    /// <exception cref="BackendException">flanneld's "unknown backend type" when there is none.</exception>
+    public static IBackend Create(string type, BackendContext context) =>
+        Normalize(type) is { } t ? Factories[t](context) : throw new BackendException(UnknownTypeMessage(type));
 
     /// <summary>flanneld's wording, followed by what would work.</summary>
     public static string UnknownTypeMessage(string type) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Flannel.Daemon.Commands;
 using Flannel.Daemon.Logging;
@@ -11,8 +12,8 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        string command = args.Length > 0 ? args[0] : "";
-        switch (command)
+        var sinceStart = Stopwatch.StartNew();
+        switch (args.Length > 0 ? args[0] : "")
         {
             case "check-config":
                 return CheckConfigCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
@@ -27,34 +28,8 @@ public static class Program
                 using var logs = LogSetup.CreateConsoleFactory();
                 return await LeaseCommand.RunAsync(args[1..], Console.Out, Console.Error, logs, cts.Token);
             }
-            case "-version" or "--version" or "version":
-                // flanneld prints its version to stderr.
-                Console.Error.WriteLine(Version);
-                return 0;
-            case "-h" or "-help" or "--help" or "help":
-                Console.Out.Write(Usage);
-                return 0;
             default:
-                Console.Error.Write(Usage);
-                Console.Error.WriteLine();
-                Console.Error.WriteLine("Running the network daemon itself is not part of this build yet: use the commands above.");
-                return 2;
+                return await DaemonRunner.RunAsync(args, sinceStart);
         }
     }
-
-    private const string Usage = """
-        flanneld: a flanneld-compatible overlay network daemon for Docker hosts (etcd v3 API).
-
-        Commands:
-          flanneld check-config [FILE|-]   validate a network config (file or standard input) and print it with
-                                           every default applied; exit 1 with flanneld's error when invalid
-          flanneld lease --public-ip IP    acquire (or find) this host's subnet lease in etcd and print it
-                 [--subnet-file PATH] [--etcd-endpoints URLS] [--etcd-prefix PREFIX]
-                 [--etcd-keyfile F --etcd-certfile F --etcd-cafile F] [--etcd-username U --etcd-password P]
-          flanneld --version               print the version (to standard error, as flanneld does)
-
-        Flags use Go syntax (-flag or --flag, --flag=value or --flag value); a flag not given is read from
-        FLANNELD_<FLAG> (upper case, '-' as '_'), e.g. FLANNELD_ETCD_ENDPOINTS.
-
-        """;
 }

@@ -3,10 +3,9 @@ namespace Flannel.Backends.Tests;
 public class BackendTypesTests
 {
     [Theory]
-    [InlineData("vxlan", "vxlan")]
-    [InlineData("VXLAN", "vxlan")]
+    [InlineData("host-gw", "host-gw")]
     [InlineData("Host-GW", "host-gw")]
-    [InlineData("udp", "udp")]
+    [InlineData("HOST-GW", "host-gw")]
     public void Types_are_looked_up_lower_cased_like_flanneld(string type, string expected) =>
         Assert.Equal(expected, BackendTypes.Normalize(type));
 
@@ -17,6 +16,10 @@ public class BackendTypesTests
     public void Unknown_types_are_refused_with_flanneld_wording(string type)
     {
         Assert.Null(BackendTypes.Normalize(type));
+        Assert.False(BackendTypes.IsKnown(type));
         Assert.StartsWith($"unknown backend type: {type} (supported: ", BackendTypes.UnknownTypeMessage(type), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Every_supported_type_is_known() => Assert.All(BackendTypes.Supported, t => Assert.True(BackendTypes.IsKnown(t)));
 }

@@ -46,11 +46,16 @@ public static class CheckConfigCommand
         {
             stderr.WriteLine($"warning: {w}");
         }
-        if (BackendTypes.Normalize(config.BackendType) is null)
+        if (!BackendTypes.IsKnown(config.BackendType))
         {
             // The daemon refuses this at start (flanneld: "Error fetching backend"), so the config is not usable.
             stderr.WriteLine($"error: {BackendTypes.UnknownTypeMessage(config.BackendType)}");
             return 1;
+        }
+        if (BackendTypes.Normalize(config.BackendType) is null)
+        {
+            stderr.WriteLine($"warning: this build of flanneld does not run the {config.BackendType.ToLowerInvariant()} backend yet " +
+                             $"(it runs: {string.Join(", ", BackendTypes.Supported)}); flanneld hosts can use this config");
         }
         stdout.WriteLine(FormatEffective(config));
         return 0;

@@ -49,18 +49,18 @@ public static class LeaseCommand
         try
         {
             var config = await manager.WaitForConfigAsync(ct);
-            string? type = BackendTypes.Normalize(config.BackendType);
-            if (type is null)
-            {
-                stderr.WriteLine($"error: {BackendTypes.UnknownTypeMessage(config.BackendType)}");
-                return 1;
-            }
-            if (type == BackendTypes.Vxlan)
+            if (string.Equals(config.BackendType, BackendTypes.Vxlan, StringComparison.OrdinalIgnoreCase))
             {
                 // Peers program their FDB from the lease's VtepMAC; a vxlan lease without it would break them.
                 stderr.WriteLine("error: a vxlan lease carries the MAC address of the host's flannel.<VNI> device, which only the running daemon creates; start the daemon instead");
                 return 1;
             }
+            if (!BackendTypes.IsKnown(config.BackendType))
+            {
+                stderr.WriteLine($"error: {BackendTypes.UnknownTypeMessage(config.BackendType)}");
+                return 1;
+            }
+            string type = config.BackendType.ToLowerInvariant();
             var attrs = new LeaseAttrs(ip, BackendType: type == BackendTypes.Udp ? null : type);
             var lease = await manager.AcquireAsync(config, attrs, SubnetFile.ReadPrevious(subnetFile.Value), ct);
             stdout.WriteLine($"subnet     {lease.Key.Subnet}");

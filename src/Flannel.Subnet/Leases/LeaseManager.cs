@@ -26,6 +26,8 @@ public sealed record LeaseManagerOptions
     public LeaseWatchOptions Watch { get; init; } = new();
 
     public Random Random { get; init; } = Random.Shared;
+
+    public ILoopHealth Health { get; init; } = NullLoopHealth.Instance;
 }
 
 /// <summary>No lease could be had; the message says why (out of subnets, lost races).</summary>
@@ -195,7 +197,7 @@ public sealed class LeaseManager : IDisposable
             throw new InvalidOperationException("acquire a lease before running the lease manager");
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var watch = new LeaseWatchLoop(_registry, _log, _options.Watch);
+        var watch = new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "own-lease-watch" });
         var watching = watch.RunAsync(k => Current is { } c && c.Key == k, OnOwnLeaseEventsAsync, linked.Token);
         try
         {
@@ -213,7 +215,7 @@ public sealed class LeaseManager : IDisposable
     /// Our own lease is never reported, whichever subnet we hold at the time.
     /// </summary>
     public Task WatchPeersAsync(Func<IReadOnlyList<LeaseEvent>, CancellationToken, Task> onEvents, CancellationToken ct) =>
-        new LeaseWatchLoop(_registry, _log, _options.Watch).RunAsync(
+        new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "peer-watch" }).RunAsync(
             k => Current is not { } own || own.Key != k,
             async (events, token) =>
             {
@@ -242,6 +244,8 @@ public sealed class LeaseManager : IDisposable
             {
                 var expiration = lease.Expiration ?? await _registry.GetExpirationAsync(lease.EtcdLeaseId, ct).ConfigureAwait(false);
                 wait = expiration - _options.RenewMargin - DateTimeOffset.UtcNow;
+                // Healthy until the renewal is due, plus one retry: a renewal that keeps failing turns /healthz red.
+                _options.Health.Report("lease-renewal", Max(wait, TimeSpan.Zero) + _options.RenewRetry + TimeSpan.FromMinutes(1));
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException)
             {
@@ -273,6 +277,8 @@ public sealed class LeaseManager : IDisposable
             }
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Renews now (a new etcd lease of the full TTL on the same key).</summary>
     public async Task RenewAsync(CancellationToken ct)

@@ -10,6 +10,12 @@ public sealed record LeaseWatchOptions
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Told after every listing and every watch response.</summary>
+    public ILoopHealth Health { get; init; } = NullLoopHealth.Instance;
+
+    /// <summary>The name the loop reports its health under.</summary>
+    public string HealthName { get; init; } = "lease-watch";
 }
 
 /// <summary>
@@ -56,6 +62,7 @@ public sealed class LeaseWatchLoop
                     }
                     listed = true;
                     revision = snapshot.Revision;
+                    ReportHealth();
                     nextResync = DateTimeOffset.UtcNow + _options.ResyncInterval;
                     if (events.Count > 0)
                     {
@@ -80,6 +87,7 @@ public sealed class LeaseWatchLoop
                     }
                     revision = batch.Revision;
                     backoff = _options.MinBackoff;
+                    ReportHealth();
                     if (events.Count > 0)
                     {
                         await onEvents(events, ct).ConfigureAwait(false);
@@ -120,6 +128,9 @@ public sealed class LeaseWatchLoop
             }
         }
     }
+
+    // Healthy while something arrives at least once per resync interval (the listing does), with a minute to spare.
+    private void ReportHealth() => _options.Health.Report(_options.HealthName, _options.ResyncInterval + TimeSpan.FromMinutes(1));
 
     internal static string Describe(Exception e) => e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message;
 

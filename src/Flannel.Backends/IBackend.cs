@@ -1,0 +1,52 @@
+using Flannel.Backends.Host;
+using Flannel.Subnet;
+using Flannel.Subnet.Config;
+using Flannel.Subnet.Leases;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Backends;
+
+/// <summary>What a backend is given when the daemon starts (flannel's <c>backend.Backend</c> inputs).</summary>
+public sealed record BackendContext(ExternalInterface Iface, NetworkConfig Config, ILoggerFactory Logs)
+{
+    /// <summary>Reports liveness of the backend's loops (the daemon's /healthz reads it).</summary>
+    public ILoopHealth Health { get; init; } = NullLoopHealth.Instance;
+}
+
+/// <summary>
+/// One backend type (udp, vxlan, host-gw). <see cref="RegisterNetworkAsync"/> prepares what must exist before the lease
+/// is written (vxlan's device and MAC) and says what to publish; flannel's <c>RegisterNetwork</c> without the lease.
+/// </summary>
+public interface IBackend
+{
+    string Type { get; }
+
+    Task<IBackendNetwork> RegisterNetworkAsync(CancellationToken ct);
+}
+
+/// <summary>The network a backend runs for this host's lease (flannel's <c>backend.Network</c>).</summary>
+public interface IBackendNetwork : IAsyncDisposable
+{
+    /// <summary>The attrs to publish in our lease.</summary>
+    LeaseAttrs LeaseAttrs { get; }
+
+    /// <summary>The MTU containers should use (FLANNEL_MTU).</summary>
+    int Mtu { get; }
+
+    /// <summary>Sets up host state for our lease (device address, routes); called again if the lease's subnet changes.</summary>
+    Task ConfigureAsync(Lease lease, CancellationToken ct);
+
+    /// <summary>Programs or removes what one batch of peer events needs. Handles (logs) its own per-peer failures.</summary>
+    Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct);
+
+    /// <summary>Runs the backend's own loops (reconciliation, packet pumps) until cancelled.</summary>
+    Task RunAsync(CancellationToken ct);
+}
+
+/// <summary>A backend failed in a way the daemon cannot go on from (bad options, missing kernel support).</summary>
+public sealed class BackendException : Exception
+{
+    public BackendException(string message) : base(message) { }
+    public BackendException(string message, Exception inner) : base(message, inner) { }
+    public BackendException() { }
+}

@@ -1,0 +1,222 @@
+using Flannel.Subnet;
+using Flannel.Subnet.Ip;
+using Flannel.Subnet.Leases;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Backends.Routing;
+
+/// <summary>
+/// A backend network that programs one route per peer (flannel's <c>RouteNetwork</c>, shared by host-gw and vxlan's
+/// direct routing): desired state from the lease events, made true in the kernel on every event, on every route
+/// deletion the kernel reports, and every 10 s (flanneld's route check loop).
+/// </summary>
+public sealed class RouteNetwork : IBackendNetwork
+{
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
+
+    private readonly IRouteTable _table;
+    private readonly string _backendType;
+    private readonly Func<Lease, RouteSpec> _routeFor;
+    private readonly ILoopHealth _health;
+    private readonly ILogger _log;
+    private readonly Dictionary<Ip4Network, RouteSpec> _desired = [];
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    public RouteNetwork(BackendContext context, IRouteTable table, LeaseAttrs attrs, int mtu, string backendType, Func<Lease, RouteSpec> routeFor)
+    {
+        _table = table;
+        LeaseAttrs = attrs;
+        Mtu = mtu;
+        _backendType = backendType;
+        _routeFor = routeFor;
+        _health = context.Health;
+        _log = context.Logs.CreateLogger<RouteNetwork>();
+    }
+
+    public LeaseAttrs LeaseAttrs { get; }
+
+    public int Mtu { get; }
+
+    /// <summary>The routes this network keeps in the kernel, by destination.</summary>
+    public IReadOnlyCollection<RouteSpec> DesiredRoutes
+    {
+        get
+        {
+            lock (_desired)
+            {
+                return [.. _desired.Values];
+            }
+        }
+    }
+
+    public Task ConfigureAsync(Lease lease, CancellationToken ct) => Task.CompletedTask; // no device: nothing to set up
+
+    public async Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var e in events)
+            {
+                Handle(e);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private void Handle(LeaseEvent e)
+    {
+        var lease = e.Lease;
+        string peer = lease.Key.ToString();
+        if (e.Kind == LeaseEventKind.Removed)
+        {
+            RouteSpec? route;
+            lock (_desired)
+            {
+                _desired.Remove(lease.Key.Subnet.Network, out route);
+            }
+            if (route is not null)
+            {
+                Try(() => _table.Delete(route), "delete", route);
+                BackendLog.RouteRemoved(_log, _backendType, peer, route.ToString());
+            }
+            return;
+        }
+        if (!string.Equals(lease.Attrs.BackendType, _backendType, StringComparison.Ordinal))
+        {
+            BackendLog.IgnoringPeer(_log, _backendType, peer, lease.Attrs.BackendType ?? "udp");
+            return;
+        }
+        var desired = _routeFor(lease);
+        lock (_desired)
+        {
+            _desired[desired.Destination] = desired;
+        }
+        if (Try(() => Ensure(desired, _table.List()), "add", desired))
+        {
+            BackendLog.RouteAdded(_log, _backendType, peer, desired.ToString());
+        }
+    }
+
+    // A route for the same destination that differs (another gateway or device) is deleted first, as flanneld does;
+    // an identical one is kept.
+    private bool Ensure(RouteSpec desired, IReadOnlyList<RouteSpec> current)
+    {
+        bool present = false;
+        foreach (var r in current)
+        {
+            if (r.Destination != desired.Destination)
+            {
+                continue;
+            }
+            if (r == desired)
+            {
+                present = true;
+            }
+            else
+            {
+                _table.Delete(r);
+            }
+        }
+        if (!present)
+        {
+            _table.Replace(desired);
+        }
+        return !present;
+    }
+
+    private bool Try(Action action, string what, RouteSpec route)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // One peer's failure (an unreachable gateway, say) must not stop the others; the next reconcile retries.
+            BackendLog.RouteFailed(_log, _backendType, what, route.ToString(), e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Puts back every desired route that is missing; returns how many were repaired.</summary>
+    public async Task<int> ReconcileAsync(CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var current = _table.List();
+            int repaired = 0;
+            foreach (var route in DesiredRoutes)
+            {
+                if (current.Contains(route))
+                {
+                    continue;
+                }
+                if (Try(() => Ensure(route, current), "restore", route))
+                {
+                    repaired++;
+                    BackendLog.RouteRecovered(_log, _backendType, route.ToString());
+                }
+            }
+            _health.Report("backend", ReconcileInterval * 3);
+            return repaired;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var events = WatchDeletionsAsync(ct);
+        using var timer = new PeriodicTimer(ReconcileInterval);
+        try
+        {
+            do
+            {
+                await ReconcileAsync(ct).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        await events.ConfigureAwait(false);
+    }
+
+    // A route of ours deleted by someone else comes back at once, not only at the next tick.
+    private async Task WatchDeletionsAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var change in _table.WatchAsync(ct).ConfigureAwait(false))
+            {
+                bool ours;
+                lock (_desired)
+                {
+                    ours = change.Overflow || (change.Deleted && change.Route is { } r && _desired.ContainsKey(r.Destination));
+                }
+                if (ours)
+                {
+                    await ReconcileAsync(ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _table.Dispose();
+        _lock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,36 @@
+using Flannel.Backends.Host;
+using Flannel.Daemon.Cli;
+using Flannel.Subnet.Etcd;
+
+namespace Flannel.Daemon;
+
+/// <summary>The daemon's settings, from flags and FLANNELD_* variables.</summary>
+public sealed record DaemonSettings
+{
+    public EtcdOptions Etcd { get; init; } = new();
+    public InterfaceOptions Interface { get; init; } = new();
+    public string SubnetFile { get; init; } = Subnet.SubnetFile.DefaultPath;
+    public string? DockerOptsFile { get; init; }
+    public bool IpMasq { get; init; }
+    public TimeSpan RenewMargin { get; init; } = TimeSpan.FromMinutes(60);
+    public string HealthzIp { get; init; } = "0.0.0.0";
+    public int HealthzPort { get; init; }
+
+    public static DaemonSettings From(DaemonFlags f) => new()
+    {
+        Etcd = f.Etcd.ToOptions(),
+        Interface = new InterfaceOptions
+        {
+            Ifaces = f.Iface.Value,
+            IfaceRegexes = f.IfaceRegex.Value,
+            IfaceCanReach = f.IfaceCanReach.Value.Length == 0 ? null : f.IfaceCanReach.Value,
+            PublicIp = f.PublicIp.Value.Length == 0 ? null : f.PublicIp.Value,
+        },
+        SubnetFile = f.SubnetFile.Value,
+        DockerOptsFile = f.DockerOptsFile.Value.Length == 0 ? null : f.DockerOptsFile.Value,
+        IpMasq = f.IpMasq.Value,
+        RenewMargin = TimeSpan.FromMinutes(f.RenewMargin.Value),
+        HealthzIp = f.HealthzIp.Value,
+        HealthzPort = f.HealthzPort.Value,
+    };
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Flannel.Backends;
+using Flannel.Backends.Host;
+using Flannel.Daemon.EnvFiles;
+using Flannel.Daemon.Health;
+using Flannel.Subnet;
+using Flannel.Subnet.Config;
+using Flannel.Subnet.Leases;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Daemon;
+
+/// <summary>
+/// The daemon's main service, in flanneld's order (compat §10): config, interface, backend, lease, device setup,
+/// subnet.env (and docker options), all inside <see cref="StartAsync"/> so systemd hears READY=1 only after the files
+/// exist; then the backend, the renewal and the peer watch run until shutdown.
+/// </summary>
+public sealed class NetworkService : IHostedService, IAsyncDisposable
+{
+    private readonly DaemonSettings _settings;
+    private readonly LeaseManager _leases;
+    private readonly IHostInterfaces _host;
+    private readonly ILoggerFactory _logs;
+    private readonly LoopHealthRegistry _health;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<NetworkService> _log;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Stopwatch _sinceStart;
+    private IBackendNetwork? _network;
+    private NetworkConfig? _config;
+    private Task _running = Task.CompletedTask;
+
+    public NetworkService(DaemonSettings settings, LeaseManager leases, IHostInterfaces host, ILoggerFactory logs,
+        LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart)
+    {
+        _settings = settings;
+        _leases = leases;
+        _host = host;
+        _logs = logs;
+        _health = health;
+        _lifetime = lifetime;
+        _log = logs.CreateLogger<NetworkService>();
+        _sinceStart = sinceStart;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _config = await _leases.WaitForConfigAsync(cancellationToken).ConfigureAwait(false);
+
+        var iface = ExternalInterfaceSelector.Select(_settings.Interface, _host);
+        DaemonLog.InterfaceChosen(_log, iface.Name, iface.Index, iface.Mtu, iface.Address.ToString(), iface.PublicIP.ToString(), iface.Reason);
+
+        var backend = BackendTypes.Create(_config.BackendType, new BackendContext(iface, _config, _logs) { Health = _health });
+        _network = await backend.RegisterNetworkAsync(cancellationToken).ConfigureAwait(false);
+        DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());
+
+        var lease = await _leases.AcquireAsync(_config, _network.LeaseAttrs, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
+            .ConfigureAwait(false);
+        await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
+        WriteEnvFiles(lease);
+        _health.MarkReady();
+        DaemonLog.Ready(_log, lease.Key.ToString(), backend.Type, _sinceStart.ElapsedMilliseconds);
+
+        var ct = _stopping.Token;
+        _running = Task.WhenAll(
+            Supervise("backend", _network.RunAsync(ct)),
+            Supervise("lease renewal", _leases.RunAsync(ct)),
+            Supervise("peer watch", _leases.WatchPeersAsync(_network.HandlePeersAsync, ct)),
+            Supervise("lease follower", FollowReacquiredAsync(ct)));
+    }
+
+    // A loop that ends with an error is fatal: the daemon stops with exit status 1 and systemd restarts it
+    // (Restart=on-failure), which is better than running with a dead loop.
+    private async Task Supervise(string name, Task loop)
+    {
+        try
+        {
+            await loop.ConfigureAwait(false);
+        }
+        catch (Exception) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            DaemonLog.LoopFailed(_log, name, e);
+            Environment.ExitCode = 1;
+            _lifetime.StopApplication();
+        }
+    }
+
+    private async Task FollowReacquiredAsync(CancellationToken ct)
+    {
+        await foreach (var lease in _leases.Reacquired.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            await _network!.ConfigureAsync(lease, ct).ConfigureAwait(false);
+            WriteEnvFiles(lease);
+        }
+    }
+
+    private void WriteEnvFiles(Lease lease)
+    {
+        var previous = SubnetFile.ReadPrevious(_settings.SubnetFile);
+        var env = new SubnetEnv(
+            _config!.EnableIPv4 ? _config.Network : null,
+            lease.Key.Subnet,
+            _config.EnableIPv6 ? _config.IPv6Network : null,
+            lease.Key.Ipv6Subnet,
+            _network!.Mtu,
+            _settings.IpMasq);
+        AtomicFile.Write(_settings.SubnetFile, env.Format());
+        DaemonLog.WroteSubnetFile(_log, _settings.SubnetFile, lease.Key.Subnet.ToString(), _network.Mtu);
+        if (_settings.DockerOptsFile is { } dockerOpts)
+        {
+            AtomicFile.Write(dockerOpts, DockerOptions.Format(env));
+            DaemonLog.WroteDockerOpts(_log, dockerOpts);
+        }
+        if (previous.Subnet is { } old && old != lease.Key.Subnet)
+        {
+            DaemonLog.SubnetChanged(_log, lease.Key.ToString());
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        DaemonLog.Stopping(_log, _leases.Current?.Key.ToString() ?? "(none)");
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _running.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_network is not null)
+        {
+            await _network.DisposeAsync().ConfigureAwait(false);
+        }
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Flannel.TestSupport;
+
+/// <summary>
+/// Simulated Docker hosts in network namespaces: a switch namespace with a bridge on the underlay 198.51.100.0/24 that
+/// also runs etcd (at 198.51.100.254), and host namespaces joined to it by veth pairs (198.51.100.N on eth0). Every
+/// namespace name starts with a prefix unique to this testbed; all of them, and every process started here, are removed
+/// (by pid) on dispose.
+/// </summary>
+public sealed class Testbed : IAsyncDisposable
+{
+    public const string EtcdAddress = "198.51.100.254";
+    private readonly List<string> _namespaces = [];
+    private readonly List<Process> _processes = [];
+    private readonly string _dir;
+
+    private Testbed(string prefix, string dir)
+    {
+        Prefix = prefix;
+        _dir = dir;
+    }
+
+    /// <summary>Unique per testbed: namespaces are named <c>{Prefix}sw</c>, <c>{Prefix}h1</c>, ...</summary>
+    public string Prefix { get; }
+
+    public string SwitchNs => Prefix + "sw";
+
+    public string Directory => _dir;
+
+    public int EtcdPort { get; private set; }
+
+    public string EtcdEndpoint => $"http://{EtcdAddress}:{EtcdPort}";
+
+    public static async Task<Testbed> CreateAsync()
+    {
+        string prefix = "fcs" + Convert.ToHexString(BitConverter.GetBytes(Random.Shared.Next())).ToLowerInvariant()[..6];
+        var bed = new Testbed(prefix, System.IO.Directory.CreateTempSubdirectory("flannel-testbed-").FullName);
+        try
+        {
+            bed.AddNamespace(bed.SwitchNs);
+            bed.Ip(bed.SwitchNs, "link", "add", "br0", "type", "bridge");
+            bed.Ip(bed.SwitchNs, "addr", "add", $"{EtcdAddress}/24", "dev", "br0");
+            bed.Ip(bed.SwitchNs, "link", "set", "br0", "up");
+            bed.Ip(bed.SwitchNs, "link", "set", "lo", "up");
+            await bed.StartEtcdAsync();
+            return bed;
+        }
+        catch
+        {
+            await bed.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void AddNamespace(string name)
+    {
+        Shell.Run("ip", "netns", "add", name);
+        _namespaces.Add(name);
+    }
+
+    public string Ip(string ns, params string[] args) => Shell.Run("ip", ["-n", ns, .. args], check: true).Stdout;
+
+    /// <summary>Runs a command inside a namespace.</summary>
+    public (int Code, string Stdout, string Stderr) Exec(string ns, IEnumerable<string> command, bool check = true) =>
+        Shell.Run("ip", ["netns", "exec", ns, .. command], check);
+
+    /// <summary>A simulated host: namespace <c>{Prefix}h{n}</c> with eth0 = 198.51.100.{n}/24 on the switch, forwarding on.</summary>
+    public string AddHost(int n)
+    {
+        string ns = $"{Prefix}h{n}";
+        AddNamespace(ns);
+        string outside = $"{Prefix}v{n}"; // veth names are limited to 15 characters
+        Shell.Run("ip", "link", "add", outside, "netns", SwitchNs, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        Ip(SwitchNs, "link", "set", outside, "master", "br0");
+        Ip(SwitchNs, "link", "set", outside, "up");
+        Ip(ns, "addr", "add", $"198.51.100.{n}/24", "dev", "eth0");
+        Ip(ns, "link", "set", "eth0", "up");
+        Ip(ns, "link", "set", "lo", "up");
+        Exec(ns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+        return ns;
+    }
+
+    /// <summary>
+    /// What dockerd would do with the subnet.env values: a bridge with the .1 address and the MTU, and a "container"
+    /// namespace <c>{host}c</c> with the .2 address and a default route via the bridge.
+    /// </summary>
+    public string AddContainer(string hostNs, string flannelSubnet, int mtu)
+    {
+        // flannelSubnet is FLANNEL_SUBNET, e.g. 10.0.9.1/24; the container gets .2.
+        var (bridgeAddress, prefix) = (flannelSubnet.Split('/')[0], flannelSubnet.Split('/')[1]);
+        string containerAddress = ContainerAddress(flannelSubnet);
+        string ns = hostNs + "c";
+        AddNamespace(ns);
+        string mtuText = mtu.ToString(CultureInfo.InvariantCulture);
+        Ip(hostNs, "link", "add", "cbr0", "type", "bridge");
+        Ip(hostNs, "addr", "add", flannelSubnet, "dev", "cbr0");
+        Ip(hostNs, "link", "set", "cbr0", "mtu", mtuText, "up");
+        Ip(hostNs, "link", "add", "vc0", "mtu", mtuText, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        Ip(hostNs, "link", "set", "vc0", "master", "cbr0");
+        Ip(hostNs, "link", "set", "vc0", "up");
+        Ip(ns, "addr", "add", $"{containerAddress}/{prefix}", "dev", "eth0");
+        Ip(ns, "link", "set", "eth0", "mtu", mtuText, "up");
+        Ip(ns, "link", "set", "lo", "up");
+        Ip(ns, "route", "add", "default", "via", bridgeAddress);
+        return ns;
+    }
+
+    public static string ContainerAddress(string flannelSubnet)
+    {
+        var parts = flannelSubnet.Split('/')[0].Split('.');
+        parts[3] = (int.Parse(parts[3], CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
+        return string.Join('.', parts);
+    }
+
+    /// <summary>True when <paramref name="count"/> pings from the namespace all get answers.</summary>
+    public bool Ping(string ns, string address, int count = 3) =>
+        Exec(ns, ["ping", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", address], check: false).Code == 0;
+
+    /// <summary>Starts a process in a namespace; it is killed (by pid) on dispose if still running.</summary>
+    public Process Start(string ns, string file, IEnumerable<string> args, IDictionary<string, string>? env = null, string? logName = null)
+    {
+        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["netns", "exec", ns, file, .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file} in {ns}");
+        _processes.Add(p);
+        string log = Path.Combine(_dir, (logName ?? Path.GetFileName(file)) + $"-{p.Id}.log");
+        _ = Pump(p.StandardOutput, log);
+        _ = Pump(p.StandardError, log);
+        return p;
+    }
+
+    private static readonly object LogLock = new();
+
+    private static async Task Pump(StreamReader r, string path)
+    {
+        string? line;
+        while ((line = await r.ReadLineAsync()) is not null)
+        {
+            lock (LogLock)
+            {
+                File.AppendAllText(path, line + "\n");
+            }
+        }
+    }
+
+    public string LogOf(Process p, string? logName = null)
+    {
+        lock (LogLock)
+        {
+            var files = System.IO.Directory.GetFiles(_dir, $"*-{p.Id}.log");
+            return files.Length == 0 ? "" : File.ReadAllText(files[0]);
+        }
+    }
+
+    private async Task StartEtcdAsync()
+    {
+        EtcdPort = 2379;
+        string client = EtcdEndpoint, peer = $"http://{EtcdAddress}:2380";
+        Start(SwitchNs, EtcdServer.Binary,
+        [
+            "--name", "bed", "--data-dir", Path.Combine(_dir, "etcd"),
+            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", $"bed={peer}", "--log-level", "warn", "--logger", "zap",
+        ], logName: "etcd");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Etcdctl(false, "endpoint", "health").Code != 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("etcd in the testbed did not become healthy");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>etcdctl (v3 API) against the testbed's etcd, run in the switch namespace.</summary>
+    public (int Code, string Stdout, string Stderr) Etcdctl(bool check, params string[] args) =>
+        Shell.Run("ip", ["netns", "exec", SwitchNs, "env", "ETCDCTL_API=3", "etcdctl", "--endpoints", EtcdEndpoint, .. args], check);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in _processes)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill(entireProcessTree: true);
+                    await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+            {
+            }
+            p.Dispose();
+        }
+        foreach (var ns in Enumerable.Reverse(_namespaces))
+        {
+            Shell.Run("ip", ["netns", "delete", ns], check: false);
+        }
+        try
+        {
+            System.IO.Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
