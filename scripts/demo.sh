@@ -1,78 +1,126 @@
 #!/usr/bin/env bash
-# The demo: builds flanneld, starts a private etcd, puts a network config, checks it with `flanneld check-config`
-# and leases a subnet for two simulated hosts (198.51.100.1 and .2) the way the daemon does at start.
-# Everything it starts is stopped (by pid) and removed on exit or Ctrl-C. Exits 0 only when both hosts got
-# distinct subnets.
+# The demo: builds flanneld as a native binary, starts etcd and two simulated Docker hosts in network namespaces
+# (underlay 198.51.100.0/24), runs flanneld on each, gives each host a "docker" bridge on its leased subnet with a
+# "container" namespace behind it, and has the containers ping each other across the hosts.
+# Everything it creates (namespaces, processes by pid, files) is removed on exit or Ctrl-C.
+# Exits 0 only when the containers reached each other both ways.
+#
+# usage: scripts/demo.sh [--backend host-gw]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_packages etcd:etcd-server etcdctl:etcd-client ss:iproute2
+backend=host-gw
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --backend) backend=${2:?--backend needs a value}; shift 2 ;;
+    --backend=*) backend=${1#--backend=}; shift ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (usage: scripts/demo.sh [--backend host-gw])" >&2; exit 2 ;;
+  esac
+done
+if [ "$(id -u)" != 0 ]; then echo "error: the demo creates network namespaces: run it as root" >&2; exit 1; fi
+
+ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps gcc:gcc
 ensure_dotnet
 
 work=$(mktemp -d /tmp/flannel-demo.XXXXXX)
-etcd_pid=
+p="fd$(printf '%04x' $((RANDOM % 65536)))"   # namespace prefix unique to this run
+namespaces=() pids=()
 cleanup() {
-  [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null || true
+  set +e
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  for ((i=${#namespaces[@]}-1; i>=0; i--)); do ip netns delete "${namespaces[$i]}" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -t 1 ]; then step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }; else step() { printf '\n== %s\n' "$*"; }; fi
+fail() { echo "demo failed: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
+netns() { ip netns add "$1"; namespaces+=("$1"); }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-}
+step "build flanneld (NativeAOT)"
+flanneld=$(scripts/publish.sh "$work/bin" | tail -1)
+ls -l "$flanneld"
 
-step "build flanneld (Release)"
-dotnet publish src/Flannel.Daemon -c Release -o "$work/bin" -nologo -v quiet
-flanneld="$work/bin/flanneld"
-
-step "start a private etcd on loopback"
-client=$(free_port); peer=$(free_port)
-etcd --name demo --data-dir "$work/etcd" \
-  --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-  --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-  --initial-cluster "demo=http://127.0.0.1:$peer" --log-level error --logger zap >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-export ETCDCTL_API=3
-etcdctl() { command etcdctl --endpoints "http://127.0.0.1:$client" "$@"; }
+step "underlay: a switch namespace with etcd at 198.51.100.254, hosts at 198.51.100.1 and .2"
+sw=${p}sw
+netns "$sw"
+ip -n "$sw" link add br0 type bridge
+ip -n "$sw" addr add 198.51.100.254/24 dev br0
+ip -n "$sw" link set br0 up
+ip -n "$sw" link set lo up
+in_ns "$sw" etcd --name demo --data-dir "$work/etcd" \
+  --listen-client-urls http://198.51.100.254:2379 --advertise-client-urls http://198.51.100.254:2379 \
+  --listen-peer-urls http://198.51.100.254:2380 --initial-advertise-peer-urls http://198.51.100.254:2380 \
+  --initial-cluster demo=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
+pids+=($!)
+etcdctl() { in_ns "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 "$@"; }
 for _ in $(seq 100); do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-etcdctl endpoint health
-export FLANNELD_ETCD_ENDPOINTS="http://127.0.0.1:$client"
+etcdctl endpoint health || fail "etcd did not start"
 
-config='{"Network":"10.0.0.0/16","Backend":{"Type":"host-gw"}}'
-step "check the config before putting it: flanneld check-config"
-echo "$config" | "$flanneld" check-config -
+for n in 1 2; do
+  h=${p}h$n
+  netns "$h"
+  ip link add "${p}v$n" netns "$sw" type veth peer name eth0 netns "$h"
+  ip -n "$sw" link set "${p}v$n" master br0 up
+  ip -n "$h" addr add "198.51.100.$n/24" dev eth0
+  ip -n "$h" link set eth0 up
+  ip -n "$h" link set lo up
+  in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+done
 
-step "a broken config is refused with flanneld's error"
-echo '{"Network":"10.0.0.0/30","Backend":{"Type":"host-gw"}}' | "$flanneld" check-config - || echo "(exit $?)"
-
-step "put the config: etcdctl put /coreos.com/network/config '$config'"
+config="{\"Network\":\"10.10.0.0/16\",\"Backend\":{\"Type\":\"$backend\"}}"
+step "network config: flanneld check-config, then etcdctl put /coreos.com/network/config"
+echo "$config" | "$flanneld" check-config - || fail "the config was refused"
 etcdctl put /coreos.com/network/config "$config"
 
-step "host 1 (198.51.100.1) and host 2 (198.51.100.2) lease their subnets"
-"$flanneld" lease --public-ip 198.51.100.1 --subnet-file "$work/host1.env" | tee "$work/host1.lease"
-echo
-"$flanneld" lease --public-ip 198.51.100.2 --subnet-file "$work/host2.env" | tee "$work/host2.lease"
-
-step "host 1 asks again (a restart): same PublicIP, same subnet"
-"$flanneld" lease --public-ip 198.51.100.1 --subnet-file "$work/host1.env" | tee "$work/host1.again"
+step "start flanneld on both hosts (--iface eth0)"
+for n in 1 2; do
+  in_ns "${p}h$n" "$flanneld" --etcd-endpoints http://198.51.100.254:2379 --iface eth0 \
+    --subnet-file "$work/h$n.env" --docker-opts-file "$work/h$n.docker" >"$work/flanneld-h$n.log" 2>&1 &
+  pids+=($!)
+done
+for n in 1 2; do
+  for _ in $(seq 150); do [ -s "$work/h$n.env" ] && break; sleep 0.1; done
+  [ -s "$work/h$n.env" ] || fail "host $n wrote no subnet.env"
+  echo "-- host $n: $work/h$n.env"; cat "$work/h$n.env"
+  echo "-- host $n: docker options"; cat "$work/h$n.docker"
+done
 
 step "the leases in etcd"
 etcdctl get --prefix /coreos.com/network/subnets/
 
-s1=$(awk '/^subnet/{print $2}' "$work/host1.lease")
-s2=$(awk '/^subnet/{print $2}' "$work/host2.lease")
-s1again=$(awk '/^subnet/{print $2}' "$work/host1.again")
-if [ -n "$s1" ] && [ -n "$s2" ] && [ "$s1" != "$s2" ] && [ "$s1" = "$s1again" ]; then
-  step "ok: host 1 has $s1, host 2 has $s2"
-else
-  echo "demo failed: host 1 '$s1' (again '$s1again'), host 2 '$s2'" >&2
-  exit 1
-fi
+step "a docker-like bridge on each host's subnet, and a container behind it"
+for n in 1 2; do
+  h=${p}h$n c=${p}h${n}c
+  # shellcheck disable=SC1090
+  . "$work/h$n.env"
+  gw=${FLANNEL_SUBNET%/*} len=${FLANNEL_SUBNET#*/}
+  addr=${gw%.*}.$(( ${gw##*.} + 1 ))
+  eval "addr$n=$addr"
+  netns "$c"
+  ip -n "$h" link add cbr0 type bridge
+  ip -n "$h" addr add "$FLANNEL_SUBNET" dev cbr0
+  ip -n "$h" link set cbr0 mtu "$FLANNEL_MTU" up
+  ip -n "$h" link add vc0 mtu "$FLANNEL_MTU" type veth peer name eth0 netns "$c"
+  ip -n "$h" link set vc0 master cbr0 up
+  ip -n "$c" addr add "$addr/$len" dev eth0
+  ip -n "$c" link set eth0 up
+  ip -n "$c" link set lo up
+  ip -n "$c" route add default via "$gw"
+  echo "host $n: bridge cbr0 $FLANNEL_SUBNET mtu $FLANNEL_MTU, container $addr"
+done
+echo "-- host 1 routes:"; ip -n "${p}h1" route
+
+step "container on host 1 pings container on host 2 ($addr2), and back ($addr1)"
+ok=1
+for _ in $(seq 50); do ip -n "${p}h1" route | grep -q "via 198.51.100.2" && break; sleep 0.1; done
+in_ns "${p}h1c" ping -c 3 -i 0.2 -W 2 "$addr2" || ok=0
+in_ns "${p}h2c" ping -c 3 -i 0.2 -W 2 "$addr1" || ok=0
+[ "$ok" = 1 ] || fail "the containers did not reach each other"
+
+step "ok: $backend carried container traffic between the two hosts"
