@@ -1,0 +1,13 @@
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Backends.Netlink;
+
+/// <summary>An IPv4 address on a link, as <c>ip -4 addr</c> shows it.</summary>
+/// <param name="LinkIndex">ifa_index.</param>
+/// <param name="Address">The local address (IFA_LOCAL) with its prefix length; host bits are kept.</param>
+/// <param name="Scope">ifa_scope: Universe ("global"), Link, Host (127.0.0.1).</param>
+/// <param name="Label">IFA_LABEL, e.g. "eth0" or "eth0:1".</param>
+public sealed record AddressInfo(int LinkIndex, Ip4Network Address, RouteScope Scope, string? Label)
+{
+    public int PrefixLength => Address.PrefixLength;
+}

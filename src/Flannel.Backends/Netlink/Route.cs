@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text;
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Backends.Netlink;
+
+/// <summary>
+/// An IPv4 route, as <c>ip route</c> shows it. <see cref="Via"/> and <see cref="Direct"/> build the two kinds flannel
+/// programs, with the scope the kernel expects for each.
+/// </summary>
+/// <param name="Destination">The prefix; host bits must be clear (the kernel refuses 10.5.2.1/24 with EINVAL).</param>
+/// <param name="Gateway">The next hop (RTA_GATEWAY), or null for a directly connected destination.</param>
+/// <param name="LinkIndex">The output interface (RTA_OIF), 0 to let the kernel pick it from the gateway.</param>
+/// <param name="Scope">Universe for routes via a gateway, Link for directly connected ones.</param>
+/// <param name="OnLink">RTNH_F_ONLINK: trust that the gateway is on the link even though no address says so (vxlan).</param>
+/// <param name="Protocol">Who installed it (rtm_protocol); RTPROT_BOOT by default, as flannel's Go netlink does.</param>
+/// <param name="Table">The routing table; the main table by default.</param>
+public sealed record Route(
+    Ip4Network Destination,
+    Ip4Address? Gateway,
+    int LinkIndex,
+    RouteScope Scope,
+    bool OnLink = false,
+    byte Protocol = RouteProtocol.Boot,
+    byte Table = RouteTable.Main)
+{
+    /// <summary>The preferred source address (RTA_PREFSRC), as <c>ip route get</c> reports it.</summary>
+    public Ip4Address? Source { get; init; }
+
+    /// <summary>A route via a gateway: scope universe.</summary>
+    public static Route Via(Ip4Network destination, Ip4Address gateway, int linkIndex = 0, bool onLink = false) =>
+        new(destination, gateway, linkIndex, RouteScope.Universe, onLink);
+
+    /// <summary>A directly connected route out of a link: scope link.</summary>
+    public static Route Direct(Ip4Network destination, int linkIndex) =>
+        new(destination, null, linkIndex, RouteScope.Link);
+
+    public override string ToString()
+    {
+        var text = new StringBuilder(Destination.ToString());
+        if (Gateway is { } gateway)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" via {gateway}");
+        }
+        if (LinkIndex > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" dev #{LinkIndex}");
+        }
+        if (OnLink)
+        {
+            text.Append(" onlink");
+        }
+        if (Scope != RouteScope.Universe)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" scope {ScopeName(Scope)}");
+        }
+        if (Protocol != RouteProtocol.Boot)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" proto {Protocol}");
+        }
+        if (Table != RouteTable.Main)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" table {Table}");
+        }
+        if (Source is { } source)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" src {source}");
+        }
+        return text.ToString();
+    }
+
+    private static string ScopeName(RouteScope scope) => scope switch
+    {
+        RouteScope.Universe => "global",
+        RouteScope.Site => "site",
+        RouteScope.Link => "link",
+        RouteScope.Host => "host",
+        RouteScope.Nowhere => "nowhere",
+        _ => ((byte)scope).ToString(CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>rtm_scope / ifa_scope: how far a route or address reaches (rtnetlink.h <c>enum rt_scope_t</c>).</summary>
+#pragma warning disable CA1028 // the kernel field is a u8
+public enum RouteScope : byte
+#pragma warning restore CA1028
+{
+    Universe = 0,
+    Site = 200,
+    Link = 253,
+    Host = 254,
+    Nowhere = 255,
+}
+
+/// <summary>Well-known rtm_protocol values (rtnetlink.h RTPROT_*).</summary>
+public static class RouteProtocol
+{
+    public const byte Unspecified = 0;
+    public const byte Redirect = 1;
+    public const byte Kernel = 2;
+    public const byte Boot = 3;
+    public const byte Static = 4;
+}
+
+/// <summary>Well-known routing table ids (rtnetlink.h RT_TABLE_*).</summary>
+public static class RouteTable
+{
+    public const byte Main = 254;
+    public const byte Local = 255;
+}

@@ -1,0 +1,248 @@
+using System.Diagnostics.CodeAnalysis;
+using Flannel.Backends.Interop;
+using Tmds.Linux;
+using static Flannel.Backends.Interop.LinuxNetlink;
+
+namespace Flannel.Backends.Netlink;
+
+/// <summary>Receives each reply message of a request (not the ACK).</summary>
+internal delegate void NetlinkReplyHandler(NetlinkMessage message);
+
+/// <summary>Turns one dump message into a result, or returns false to skip it.</summary>
+internal delegate bool NetlinkDumpParser<T>(NetlinkMessage message, [MaybeNullWhen(false)] out T value);
+
+/// <summary>
+/// A NETLINK_ROUTE socket for request/response: every request carries NLM_F_ACK, because a GET without it gets its
+/// reply and no terminating message, so a reader waiting for the end would block forever. Replies are matched by
+/// sequence number; anything else (a late reply to a request that timed out) is dropped. Not thread-safe: one request
+/// at a time (<see cref="RouteNetlink"/> serialises callers).
+/// </summary>
+internal sealed unsafe class RtNetlinkSocket : IDisposable
+{
+    private const int ReplyTimeoutMilliseconds = 30_000;
+
+    /// <summary>
+    /// A dump the kernel marks NLM_F_DUMP_INTR saw the table change mid-way (it may miss or repeat entries), so it is
+    /// taken again; this many interrupted dumps in a row means something is churning and is reported instead.
+    /// </summary>
+    private const int MaxDumpAttempts = 10;
+
+    private readonly SafeFdHandle _handle;
+
+    // The kernel's dump datagrams are at most 32 KiB (netlink_dump caps its skb there); a larger one is still received
+    // whole, because Receive peeks at each datagram's size first.
+    private byte[] _buffer = new byte[64 * 1024];
+    private uint _sequence;
+
+    /// <summary>Over any datagram socket: a bound netlink one, or one end of a socketpair playing the kernel in tests.</summary>
+    internal RtNetlinkSocket(SafeFdHandle handle, uint portId)
+    {
+        _handle = handle;
+        PortId = portId;
+        _sequence = (uint)Environment.TickCount;
+    }
+
+    /// <summary>A socket in the calling thread's network namespace.</summary>
+    public static RtNetlinkSocket Open(int receiveBufferBytes = NetlinkSockets.DefaultReceiveBufferBytes)
+    {
+        var handle = NetlinkSockets.Open(receiveBufferBytes);
+        try
+        {
+            return new RtNetlinkSocket(handle, NetlinkSockets.GetPortId(handle));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    public uint PortId { get; }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and waits for its ACK; <paramref name="onReply"/> sees each reply message
+    /// before it (RTM_GETROUTE / RTM_GETLINK answers).
+    /// </summary>
+    /// <exception cref="NetlinkException">The kernel answered with an error, or the socket failed.</exception>
+    /// <exception cref="FormatException">The reply is malformed.</exception>
+    public void Request(NetlinkMessageBuilder request, string operation, NetlinkReplyHandler? onReply = null)
+    {
+        uint sequence = Send(request, NLM_F_REQUEST | NLM_F_ACK, operation);
+        while (true)
+        {
+            foreach (var message in new NetlinkMessageReader(Receive(operation)))
+            {
+                if (message.Header.nlmsg_seq != sequence)
+                {
+                    continue;
+                }
+                switch (message.Type)
+                {
+                    case NLMSG_ERROR:
+                    case NLMSG_DONE:
+                        ThrowIfFailed(message, operation);
+                        return;
+                    case NLMSG_NOOP:
+                        break;
+                    case NLMSG_OVERRUN:
+                        throw new NetlinkException(operation, LibC.ENOBUFS, "NLMSG_OVERRUN: replies were lost");
+                    default:
+                        onReply?.Invoke(message);
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> as a dump (NLM_F_DUMP) and collects every part until NLMSG_DONE, taking the
+    /// dump again when the kernel flags it NLM_F_DUMP_INTR.
+    /// </summary>
+    /// <exception cref="NetlinkException">The kernel answered with an error, the dump kept being interrupted, or the
+    /// socket failed.</exception>
+    /// <exception cref="FormatException">A reply is malformed.</exception>
+    public List<T> Dump<T>(NetlinkMessageBuilder request, string operation, NetlinkDumpParser<T> parse)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var results = new List<T>();
+            bool interrupted = false;
+            bool done = false;
+            uint sequence = Send(request, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP, operation);
+            while (!done)
+            {
+                foreach (var message in new NetlinkMessageReader(Receive(operation)))
+                {
+                    if (message.Header.nlmsg_seq != sequence)
+                    {
+                        continue;
+                    }
+                    interrupted |= (message.Flags & NLM_F_DUMP_INTR) != 0;
+                    if (message.Type is NLMSG_DONE or NLMSG_ERROR)
+                    {
+                        ThrowIfFailed(message, operation);
+                        done = true;
+                        break;
+                    }
+                    if (message.Type == NLMSG_OVERRUN)
+                    {
+                        throw new NetlinkException(operation, LibC.ENOBUFS, "NLMSG_OVERRUN: dump parts were lost");
+                    }
+                    if (message.Type != NLMSG_NOOP && parse(message, out var value))
+                    {
+                        results.Add(value);
+                    }
+                }
+            }
+            if (!interrupted)
+            {
+                return results;
+            }
+            if (attempt == MaxDumpAttempts)
+            {
+                throw new NetlinkException(operation, LibC.EINTR,
+                    $"the dump was interrupted by concurrent changes {MaxDumpAttempts} times in a row");
+            }
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    /// <summary>NLMSG_ERROR and NLMSG_DONE both start with an int: 0, or -errno.</summary>
+    private static void ThrowIfFailed(NetlinkMessage message, string operation)
+    {
+        var (error, kernelMessage) = NetlinkAck.Read(message);
+        if (error < 0)
+        {
+            throw new NetlinkException(operation, -error, kernelMessage);
+        }
+    }
+
+    private uint Send(NetlinkMessageBuilder request, ushort flags, string operation)
+    {
+        uint sequence = unchecked(++_sequence);
+        request.AddFlags(flags);
+        request.SetSequence(sequence);
+        var message = request.Message;
+        using var fd = _handle.Borrow();
+        while (true)
+        {
+            // No address: an unconnected netlink socket sends to the kernel (nl_pid 0) by default.
+            long sent;
+            fixed (byte* bytes = message)
+            {
+                sent = LibC.send(fd.Value, bytes, message.Length, 0);
+            }
+            if (sent == message.Length)
+            {
+                return sequence;
+            }
+            int errno = LibC.errno;
+            if (sent < 0 && errno == LibC.EINTR)
+            {
+                continue;
+            }
+            throw sent < 0
+                ? new NetlinkException(operation, errno)
+                : new NetlinkException($"{operation}: sent {sent} of {message.Length} bytes");
+        }
+    }
+
+    /// <summary>The next datagram addressed to this socket, whole; valid until the next call.</summary>
+    private ReadOnlySpan<byte> Receive(string operation)
+    {
+        using var fd = _handle.Borrow();
+        while (true)
+        {
+            var poll = new pollfd { fd = fd.Value, events = LibC.POLLIN };
+            int ready = LibC.poll(&poll, 1, ReplyTimeoutMilliseconds);
+            if (ready == 0)
+            {
+                throw new NetlinkException(operation, LibC.ETIMEDOUT,
+                    $"no reply from the kernel in {ReplyTimeoutMilliseconds / 1000} s");
+            }
+            if (ready < 0)
+            {
+                ThrowUnlessInterrupted(operation);
+                continue;
+            }
+            // MSG_PEEK|MSG_TRUNC returns the datagram's real size without consuming it, so one larger than the
+            // buffer grows the buffer instead of being cut short.
+            long size = ReceiveInto(fd.Value, LibC.MSG_PEEK | LibC.MSG_TRUNC | LibC.MSG_DONTWAIT);
+            if (size < 0)
+            {
+                ThrowUnlessInterrupted(operation);
+                continue;
+            }
+            if (size > _buffer.Length)
+            {
+                _buffer = new byte[NLMSG_ALIGN((int)size)];
+            }
+            size = ReceiveInto(fd.Value, LibC.MSG_DONTWAIT);
+            if (size < 0)
+            {
+                ThrowUnlessInterrupted(operation);
+                continue;
+            }
+            return _buffer.AsSpan(0, (int)size);
+        }
+    }
+
+    private long ReceiveInto(int fd, int flags)
+    {
+        fixed (byte* bytes = _buffer)
+        {
+            return LibC.recv(fd, bytes, _buffer.Length, flags);
+        }
+    }
+
+    /// <summary>EINTR and EAGAIN mean "try again"; anything else (ENOBUFS: replies were dropped) is fatal.</summary>
+    private static void ThrowUnlessInterrupted(string operation)
+    {
+        int errno = LibC.errno;
+        if (errno != LibC.EINTR && errno != LibC.EAGAIN)
+        {
+            throw new NetlinkException(operation, errno);
+        }
+    }
+}
