@@ -119,6 +119,8 @@ echo "-- host 1 routes:"; ip -n "${p}h1" route
 step "container on host 1 pings container on host 2 ($addr2), and back ($addr1)"
 ok=1
 for _ in $(seq 50); do ip -n "${p}h1" route | grep -q "via 198.51.100.2" && break; sleep 0.1; done
+# A first echo may take a moment while fresh bridges and neighbour entries settle.
+for _ in $(seq 10); do in_ns "${p}h1c" ping -c 1 -W 1 "$addr2" >/dev/null && break; done
 in_ns "${p}h1c" ping -c 3 -i 0.2 -W 2 "$addr2" || ok=0
 in_ns "${p}h2c" ping -c 3 -i 0.2 -W 2 "$addr1" || ok=0
 [ "$ok" = 1 ] || fail "the containers did not reach each other"

@@ -40,10 +40,10 @@ public sealed class Testbed : IAsyncDisposable
         try
         {
             bed.AddNamespace(bed.SwitchNs);
-            bed.Ip(bed.SwitchNs, "link", "add", "br0", "type", "bridge");
-            bed.Ip(bed.SwitchNs, "addr", "add", $"{EtcdAddress}/24", "dev", "br0");
-            bed.Ip(bed.SwitchNs, "link", "set", "br0", "up");
-            bed.Ip(bed.SwitchNs, "link", "set", "lo", "up");
+            Ip(bed.SwitchNs, "link", "add", "br0", "type", "bridge");
+            Ip(bed.SwitchNs, "addr", "add", $"{EtcdAddress}/24", "dev", "br0");
+            Ip(bed.SwitchNs, "link", "set", "br0", "up");
+            Ip(bed.SwitchNs, "link", "set", "lo", "up");
             await bed.StartEtcdAsync();
             return bed;
         }
@@ -56,15 +56,15 @@ public sealed class Testbed : IAsyncDisposable
 
     private void AddNamespace(string name)
     {
-        Shell.Run("ip", "netns", "add", name);
+        Command.Run("ip", "netns", "add", name);
         _namespaces.Add(name);
     }
 
-    public string Ip(string ns, params string[] args) => Shell.Run("ip", ["-n", ns, .. args], check: true).Stdout;
+    public static string Ip(string ns, params string[] args) => Command.Run("ip", ["-n", ns, .. args]);
 
-    /// <summary>Runs a command inside a namespace.</summary>
-    public (int Code, string Stdout, string Stderr) Exec(string ns, IEnumerable<string> command, bool check = true) =>
-        Shell.Run("ip", ["netns", "exec", ns, .. command], check);
+    /// <summary>Runs a command inside a namespace; a failure is an exception unless <paramref name="check"/> is false.</summary>
+    public static CommandResult Exec(string ns, string[] command, bool check = true) =>
+        check ? new CommandResult("", 0, Command.Run("ip", ["netns", "exec", ns, .. command]), "") : Command.TryRun("ip", ["netns", "exec", ns, .. command]);
 
     /// <summary>A simulated host: namespace <c>{Prefix}h{n}</c> with eth0 = 198.51.100.{n}/24 on the switch, forwarding on.</summary>
     public string AddHost(int n)
@@ -72,7 +72,7 @@ public sealed class Testbed : IAsyncDisposable
         string ns = $"{Prefix}h{n}";
         AddNamespace(ns);
         string outside = $"{Prefix}v{n}"; // veth names are limited to 15 characters
-        Shell.Run("ip", "link", "add", outside, "netns", SwitchNs, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        Command.Run("ip", "link", "add", outside, "netns", SwitchNs, "type", "veth", "peer", "name", "eth0", "netns", ns);
         Ip(SwitchNs, "link", "set", outside, "master", "br0");
         Ip(SwitchNs, "link", "set", outside, "up");
         Ip(ns, "addr", "add", $"198.51.100.{n}/24", "dev", "eth0");
@@ -114,9 +114,28 @@ public sealed class Testbed : IAsyncDisposable
         return string.Join('.', parts);
     }
 
-    /// <summary>True when <paramref name="count"/> pings from the namespace all get answers.</summary>
-    public bool Ping(string ns, string address, int count = 3) =>
-        Exec(ns, ["ping", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", address], check: false).Code == 0;
+    /// <summary>Addresses and routes of a host and its container, for failure messages.</summary>
+    public static string Diagnose(string hostNs, string containerNs) =>
+        $"[{hostNs}]\n{Ip(hostNs, "-br", "addr")}{Ip(hostNs, "route")}[{containerNs}]\n{Ip(containerNs, "-br", "addr")}{Ip(containerNs, "route")}" +
+        Exec(containerNs, ["ping", "-c", "1", "-W", "1", EtcdAddress], check: false).Stdout;
+
+    /// <summary>
+    /// True when, once a first echo has come back (within 10 s: fresh bridges and neighbour entries settle), all of
+    /// <paramref name="count"/> pings get answers.
+    /// </summary>
+    public static bool Ping(string ns, string address, int count = 3)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Exec(ns, ["ping", "-c", "1", "-W", "1", address], check: false).ExitCode != 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+        }
+        var r = Exec(ns, ["ping", "-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", address], check: false);
+        return r.ExitCode == 0 && r.Stdout.Contains($"{count} received", StringComparison.Ordinal);
+    }
 
     /// <summary>Starts a process in a namespace; it is killed (by pid) on dispose if still running.</summary>
     public Process Start(string ns, string file, IEnumerable<string> args, IDictionary<string, string>? env = null, string? logName = null)
@@ -173,7 +192,7 @@ public sealed class Testbed : IAsyncDisposable
             "--initial-cluster", $"bed={peer}", "--log-level", "warn", "--logger", "zap",
         ], logName: "etcd");
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Etcdctl(false, "endpoint", "health").Code != 0)
+        while (Etcdctl(false, "endpoint", "health").ExitCode != 0)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -184,8 +203,8 @@ public sealed class Testbed : IAsyncDisposable
     }
 
     /// <summary>etcdctl (v3 API) against the testbed's etcd, run in the switch namespace.</summary>
-    public (int Code, string Stdout, string Stderr) Etcdctl(bool check, params string[] args) =>
-        Shell.Run("ip", ["netns", "exec", SwitchNs, "env", "ETCDCTL_API=3", "etcdctl", "--endpoints", EtcdEndpoint, .. args], check);
+    public CommandResult Etcdctl(bool check, params string[] args) =>
+        Exec(SwitchNs, ["env", "ETCDCTL_API=3", "etcdctl", "--endpoints", EtcdEndpoint, .. args], check);
 
     public async ValueTask DisposeAsync()
     {
@@ -206,7 +225,7 @@ public sealed class Testbed : IAsyncDisposable
         }
         foreach (var ns in Enumerable.Reverse(_namespaces))
         {
-            Shell.Run("ip", ["netns", "delete", ns], check: false);
+            Command.TryRun("ip", "netns", "delete", ns);
         }
         try
         {

@@ -32,7 +32,7 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
 
     private static async Task<int> StopAsync(Daemon d)
     {
-        Shell.Run("kill", "-TERM", d.Process.Id.ToString(CultureInfo.InvariantCulture));
+        Command.Run("kill", "-TERM", d.Process.Id.ToString(CultureInfo.InvariantCulture));
         await d.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)); // flanneld must exit within 5 s
         return d.Process.ExitCode;
     }
@@ -61,30 +61,32 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
         string a1 = Testbed.ContainerAddress(env1["FLANNEL_SUBNET"]), a2 = Testbed.ContainerAddress(env2["FLANNEL_SUBNET"]);
         string net2 = NetworkOf(env2["FLANNEL_SUBNET"]);
 
-        await Wait.UntilAsync(() => bed.Ip(h1, "route", "show", net2).Contains("via 198.51.100.2 dev eth0", StringComparison.Ordinal),
+        await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", net2).Contains("via 198.51.100.2 dev eth0", StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "host 1 has the route to host 2's subnet");
-        Assert.True(bed.Ping(c1, a2), $"container 1 -> container 2 ({a2})\n{bed.LogOf(d1.Process)}");
-        Assert.True(bed.Ping(c2, a1), $"container 2 -> container 1 ({a1})\n{bed.LogOf(d2.Process)}");
+        await Wait.UntilAsync(() => Testbed.Ip(h2, "route", "show", NetworkOf(env1["FLANNEL_SUBNET"])).Contains("via 198.51.100.1 dev eth0", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(15), "host 2 has the route to host 1's subnet");
+        Assert.True(Testbed.Ping(c1, a2), $"container 1 -> container 2 ({a2})\n{Testbed.Diagnose(h1, c1)}\n{Testbed.Diagnose(h2, c2)}\n{bed.LogOf(d1.Process)}");
+        Assert.True(Testbed.Ping(c2, a1), $"container 2 -> container 1 ({a1})\n{bed.LogOf(d2.Process)}");
 
         // A route deleted by someone else comes back (netlink event or the 10 s check).
-        bed.Ip(h1, "route", "del", net2);
-        await Wait.UntilAsync(() => bed.Ip(h1, "route", "show", net2).Contains("via 198.51.100.2", StringComparison.Ordinal),
+        Testbed.Ip(h1, "route", "del", net2);
+        await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", net2).Contains("via 198.51.100.2", StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "deleted route restored");
 
         // Restart host 1's daemon: clean exit on SIGTERM, the same subnet afterwards, routes kept meanwhile.
         Assert.Equal(0, await StopAsync(d1));
-        Assert.Contains("via 198.51.100.2", bed.Ip(h1, "route", "show", net2), StringComparison.Ordinal);
+        Assert.Contains("via 198.51.100.2", Testbed.Ip(h1, "route", "show", net2), StringComparison.Ordinal);
         File.Delete(d1.SubnetFile);
         var d1b = StartDaemon(bed, h1, prefix);
         var env1b = await WaitForSubnetEnvAsync(bed, d1b);
         Assert.Equal(env1["FLANNEL_SUBNET"], env1b["FLANNEL_SUBNET"]);
-        Assert.True(bed.Ping(c1, a2), "ping after restart");
+        Assert.True(Testbed.Ping(c1, a2), "ping after restart");
 
         // Host 2's daemon stops (its lease stays, as with flanneld), then an operator deletes the lease: the route
         // disappears on host 1. (A running daemon would take its deleted lease straight back.)
         Assert.Equal(0, await StopAsync(d2));
         bed.Etcdctl(true, "del", $"{prefix}/subnets/{net2.Replace('/', '-')}");
-        await Wait.UntilAsync(() => bed.Ip(h1, "route", "show", net2).Trim().Length == 0, TimeSpan.FromSeconds(15), "route removed after lease deletion");
+        await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", net2).Trim().Length == 0, TimeSpan.FromSeconds(15), "route removed after lease deletion");
 
         Assert.Equal(0, await StopAsync(d1b));
     }
