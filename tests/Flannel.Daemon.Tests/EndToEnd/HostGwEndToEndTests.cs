@@ -13,12 +13,12 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
 {
     private sealed record Daemon(Process Process, string SubnetFile);
 
-    private static Daemon StartDaemon(Testbed bed, string hostNs, string prefix, params string[] extra)
+    private static Daemon StartDaemon(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null)
     {
         string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
         var p = bed.Start(hostNs, FlanneldBinary.Path,
-            ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra],
-            logName: hostNs + "-flanneld");
+            ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []],
+            env, logName: hostNs + "-flanneld");
         return new Daemon(p, subnetFile);
     }
 
@@ -46,7 +46,10 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
         string h1 = bed.AddHost(1), h2 = bed.AddHost(2);
 
         var d1 = StartDaemon(bed, h1, prefix);
-        var d2 = StartDaemon(bed, h2, prefix);
+        // Host 2 runs "under systemd": NOTIFY_SOCKET, and dockerd's options written by the daemon itself.
+        string dockerOpts = Path.Combine(bed.Directory, "h2.docker");
+        using var notify = new NotifySocket(Path.Combine(bed.Directory, "notify.sock"), Path.Combine(bed.Directory, h2 + ".env"));
+        var d2 = StartDaemon(bed, h2, prefix, ["--docker-opts-file", dockerOpts], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path });
         var env1 = await WaitForSubnetEnvAsync(bed, d1);
         var env2 = await WaitForSubnetEnvAsync(bed, d2);
         output.WriteLine($"host 1: {string.Join(' ', env1.Select(kv => kv.Key + "=" + kv.Value))}");
@@ -55,6 +58,10 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
         Assert.Equal("1500", env1["FLANNEL_MTU"]); // host-gw: the interface MTU
         Assert.Equal("false", env1["FLANNEL_IPMASQ"]);
         Assert.NotEqual(env1["FLANNEL_SUBNET"], env2["FLANNEL_SUBNET"]);
+        await Wait.UntilAsync(() => notify.Messages.Any(m => m.Message == "READY=1"), TimeSpan.FromSeconds(10), "READY=1 from host 2");
+        Assert.True(notify.Messages.First(m => m.Message == "READY=1").FileExisted, "READY=1 arrived before subnet.env existed");
+        Assert.Equal($"DOCKER_OPT_BIP=\"--bip={env2["FLANNEL_SUBNET"]}\"\nDOCKER_OPT_IPMASQ=\"--ip-masq=true\"\nDOCKER_OPT_MTU=\"--mtu=1500\"\n" +
+            $"DOCKER_OPTS=\" --bip={env2["FLANNEL_SUBNET"]} --ip-masq=true --mtu=1500\"\n", File.ReadAllText(dockerOpts));
 
         string c1 = bed.AddContainer(h1, env1["FLANNEL_SUBNET"], 1500);
         string c2 = bed.AddContainer(h2, env2["FLANNEL_SUBNET"], 1500);
@@ -85,6 +92,7 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
         // Host 2's daemon stops (its lease stays, as with flanneld), then an operator deletes the lease: the route
         // disappears on host 1. (A running daemon would take its deleted lease straight back.)
         Assert.Equal(0, await StopAsync(d2));
+        Assert.Contains(notify.Messages, m => m.Message == "STOPPING=1");
         bed.Etcdctl(true, "del", $"{prefix}/subnets/{net2.Replace('/', '-')}");
         await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", net2).Trim().Length == 0, TimeSpan.FromSeconds(15), "route removed after lease deletion");
 

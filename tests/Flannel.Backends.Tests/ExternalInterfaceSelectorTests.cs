@@ -1,0 +1,73 @@
+using Flannel.Backends.Host;
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Backends.Tests;
+
+public class ExternalInterfaceSelectorTests
+{
+    private sealed class FakeHost : IHostInterfaces
+    {
+        public List<HostInterface> Interfaces { get; } =
+        [
+            new("lo", 1, 65536, [Ip4Address.Parse("127.0.0.1")]),
+            new("eth0", 2, 1500, [Ip4Address.Parse("169.254.9.9"), Ip4Address.Parse("198.51.100.1")]),
+            new("eth1", 3, 9000, [Ip4Address.Parse("198.51.100.77")]),
+            new("nomtu", 4, 0, [Ip4Address.Parse("198.51.100.99")]),
+        ];
+
+        public string? DefaultRoute { get; set; } = "eth0";
+
+        public IReadOnlyList<HostInterface> List() => Interfaces;
+        public string? DefaultRouteInterface() => DefaultRoute;
+        public string? InterfaceToReach(Ip4Address destination) => destination == Ip4Address.Parse("198.51.100.200") ? "eth1" : null;
+    }
+
+    private static ExternalInterface Select(InterfaceOptions o, FakeHost? host = null) => ExternalInterfaceSelector.Select(o, host ?? new FakeHost());
+
+    [Fact]
+    public void Default_route_interface_and_its_first_global_address()
+    {
+        var e = Select(new InterfaceOptions());
+        Assert.Equal(("eth0", 2, 1500), (e.Name, e.Index, e.Mtu));
+        Assert.Equal("198.51.100.1", e.Address.ToString()); // link-local skipped
+        Assert.Equal(e.Address, e.PublicIP);
+        Assert.Contains("default route", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Iface_by_name_or_address_tried_in_order()
+    {
+        Assert.Equal("eth1", Select(new InterfaceOptions { Ifaces = ["missing", "eth1"] }).Name);
+        var byIp = Select(new InterfaceOptions { Ifaces = ["198.51.100.77"] });
+        Assert.Equal(("eth1", "198.51.100.77"), (byIp.Name, byIp.Address.ToString()));
+    }
+
+    [Fact]
+    public void Regex_matches_addresses_before_names_then_can_reach()
+    {
+        Assert.Equal("eth1", Select(new InterfaceOptions { IfaceRegexes = [@"^198\.51\.100\.7"] }).Name);
+        Assert.Equal("eth0", Select(new InterfaceOptions { IfaceRegexes = ["^eth0$"] }).Name);
+        Assert.Equal("eth1", Select(new InterfaceOptions { IfaceCanReach = "198.51.100.200" }).Name);
+    }
+
+    [Fact]
+    public void Public_ip_overrides_what_is_published_and_alone_selects_its_owner()
+    {
+        var e = Select(new InterfaceOptions { Ifaces = ["eth0"], PublicIp = "203.0.113.5" });
+        Assert.Equal(("eth0", "198.51.100.1", "203.0.113.5"), (e.Name, e.Address.ToString(), e.PublicIP.ToString()));
+        Assert.Equal("eth1", Select(new InterfaceOptions { PublicIp = "198.51.100.77" }).Name);
+    }
+
+    [Fact]
+    public void Clear_errors_when_nothing_matches()
+    {
+        var e = Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { Ifaces = ["wlan9"] }));
+        Assert.Contains("no interface matches --iface wlan9", e.Message, StringComparison.Ordinal);
+        Assert.Contains("eth0 [", e.Message, StringComparison.Ordinal);
+        var noDefault = new FakeHost { DefaultRoute = null };
+        Assert.Contains("default route", Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions(), noDefault)).Message, StringComparison.Ordinal);
+        Assert.Contains("MTU", Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { Ifaces = ["nomtu"] })).Message, StringComparison.Ordinal);
+        Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { PublicIp = "fd00::1" }));
+        Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { IfaceRegexes = ["("] }));
+    }
+}
