@@ -16,7 +16,7 @@ public class CheckConfigCommandTests
     [Fact]
     public void Valid_config_from_stdin_prints_the_effective_config_with_flannel_field_names()
     {
-        var (code, output, err) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":"vxlan","VNI":2}}""", "-");
+        var (code, output, err) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":"host-gw","VNI":2}}""", "-");
         Assert.Equal(0, code);
         Assert.Equal("", err);
         using var doc = JsonDocument.Parse(output);
@@ -53,6 +53,15 @@ public class CheckConfigCommandTests
         Assert.Equal(1, code);
         Assert.Equal("", output);
         Assert.Equal("error: network is too small. Minimum useful network prefix is /28", err.Trim());
+    }
+
+    [Fact]
+    public void A_known_type_this_build_does_not_run_yet_is_valid_with_a_warning()
+    {
+        var (code, output, err) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":"vxlan"}}""");
+        Assert.Equal(0, code);
+        Assert.StartsWith("warning: this build of flanneld does not run the vxlan backend yet", err, StringComparison.Ordinal);
+        Assert.Contains("\"Type\": \"vxlan\"", output, StringComparison.Ordinal);
     }
 
     [Fact]
