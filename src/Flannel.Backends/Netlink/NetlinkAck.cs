@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
-using Flannel.Backends.Interop;
 using static Flannel.Backends.Interop.LinuxNetlink;
 
 namespace Flannel.Backends.Netlink;
@@ -31,7 +29,7 @@ internal static class NetlinkAck
         int tlvStart = sizeof(int);
         if (message.Type == NLMSG_ERROR)
         {
-            int echoed = Unsafe.SizeOf<nlmsghdr>();
+            int echoed = NLMSG_HDRLEN;
             if ((message.Flags & NLM_F_CAPPED) == 0 && payload.Length >= sizeof(int) + NLMSG_HDRLEN)
             {
                 echoed = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(payload[sizeof(int)..]), int.MaxValue);

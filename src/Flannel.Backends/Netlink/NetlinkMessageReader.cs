@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Flannel.Backends.Interop;
 using static Flannel.Backends.Interop.LinuxNetlink;
@@ -68,7 +69,7 @@ internal readonly ref struct NetlinkMessage
     public T ReadHeader<T>()
         where T : unmanaged
     {
-        int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        int size = Unsafe.SizeOf<T>();
         if (Payload.Length < size)
         {
             throw new FormatException($"netlink: message type {Type} has {Payload.Length} payload bytes, header needs {size}");
@@ -80,7 +81,7 @@ internal readonly ref struct NetlinkMessage
     public NetlinkAttributeReader Attributes<T>()
         where T : unmanaged
     {
-        int start = NLMSG_ALIGN(System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        int start = NLMSG_ALIGN(Unsafe.SizeOf<T>());
         return new NetlinkAttributeReader(Payload.Length <= start ? default : Payload[start..]);
     }
 }

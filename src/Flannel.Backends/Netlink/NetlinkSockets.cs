@@ -51,19 +51,6 @@ internal static unsafe class NetlinkSockets
         }
     }
 
-    /// <summary>The port id (nl_pid) the kernel gave the socket at bind time.</summary>
-    public static uint GetPortId(SafeFdHandle handle)
-    {
-        using var fd = handle.Borrow();
-        sockaddr_nl address = default;
-        socklen_t length = sizeof(sockaddr_nl);
-        if (LibC.getsockname(fd.Value, (sockaddr*)&address, &length) < 0)
-        {
-            throw new NetlinkException("getsockname(netlink)", LibC.errno);
-        }
-        return address.nl_pid;
-    }
-
     private static void SetReceiveBuffer(SafeFdHandle handle, int bytes)
     {
         // SO_RCVBUFFORCE (root / CAP_NET_ADMIN) ignores net.core.rmem_max; otherwise SO_RCVBUF is capped by it.

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Flannel.Backends.Interop;
 using static Flannel.Backends.Interop.LinuxRtnetlink;
 
 namespace Flannel.Backends.Netlink;

@@ -1,5 +1,4 @@
 using System.Text;
-using Flannel.Backends.Interop;
 using Tmds.Linux;
 using static Flannel.Backends.Interop.LinuxRtnetlink;
 

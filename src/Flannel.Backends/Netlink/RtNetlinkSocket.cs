@@ -29,35 +29,18 @@ internal sealed unsafe class RtNetlinkSocket : IDisposable
 
     private readonly SafeFdHandle _handle;
 
-    // The kernel's dump datagrams are at most 32 KiB (netlink_dump caps its skb there); a larger one is still received
-    // whole, because Receive peeks at each datagram's size first.
+    // Dump datagrams are normally at most 32 KiB (netlink_recvmsg caps max_recvmsg_len, which sizes them, there); one
+    // message can need more (a link with many SR-IOV VFs raises min_dump_alloc), and is still received whole because
+    // Receive peeks at each datagram's size first.
     private byte[] _buffer = new byte[64 * 1024];
     private uint _sequence;
 
     /// <summary>Over any datagram socket: a bound netlink one, or one end of a socketpair playing the kernel in tests.</summary>
-    internal RtNetlinkSocket(SafeFdHandle handle, uint portId)
-    {
-        _handle = handle;
-        PortId = portId;
-        _sequence = (uint)Environment.TickCount;
-    }
+    internal RtNetlinkSocket(SafeFdHandle handle) => _handle = handle;
 
     /// <summary>A socket in the calling thread's network namespace.</summary>
-    public static RtNetlinkSocket Open(int receiveBufferBytes = NetlinkSockets.DefaultReceiveBufferBytes)
-    {
-        var handle = NetlinkSockets.Open(receiveBufferBytes);
-        try
-        {
-            return new RtNetlinkSocket(handle, NetlinkSockets.GetPortId(handle));
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
-
-    public uint PortId { get; }
+    public static RtNetlinkSocket Open(int receiveBufferBytes = NetlinkSockets.DefaultReceiveBufferBytes) =>
+        new(NetlinkSockets.Open(receiveBufferBytes));
 
     /// <summary>
     /// Sends <paramref name="request"/> and waits for its ACK; <paramref name="onReply"/> sees each reply message
@@ -160,7 +143,8 @@ internal sealed unsafe class RtNetlinkSocket : IDisposable
 
     private uint Send(NetlinkMessageBuilder request, ushort flags, string operation)
     {
-        uint sequence = unchecked(++_sequence);
+        // Never 0, the sequence number of the kernel's unsolicited messages.
+        uint sequence = unchecked(++_sequence) == 0 ? ++_sequence : _sequence;
         request.AddFlags(flags);
         request.SetSequence(sequence);
         var message = request.Message;

@@ -16,7 +16,7 @@ internal sealed unsafe class FakeKernel : IDisposable
 
     private FakeKernel(SafeFdHandle clientEnd, SafeFdHandle kernelEnd)
     {
-        Client = new RtNetlinkSocket(clientEnd, portId: 4242);
+        Client = new RtNetlinkSocket(clientEnd);
         _kernelEnd = kernelEnd;
     }
 
