@@ -42,7 +42,8 @@ ip netns exec "$sw" etcd --name b --data-dir "$work/etcd" \
   --initial-cluster b=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
 pids+=($!)
 ctl() { ip netns exec "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 "$@"; }
-for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 300); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+ctl endpoint health >/dev/null || { echo "etcd did not start:" >&2; cat "$work/etcd.log" >&2; exit 1; }
 ctl put /coreos.com/network/config '{"Network":"10.70.0.0/16","Backend":{"Type":"host-gw"}}' >/dev/null
 
 env_file="$work/subnet.env"
