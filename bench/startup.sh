@@ -28,6 +28,7 @@ flanneld=$(scripts/publish.sh "$work/bin" | tail -1)
 sw=${p}sw h=${p}h1
 ip netns add "$sw"; namespaces+=("$sw")
 ip netns add "$h"; namespaces+=("$h")
+ip -n "$sw" link set lo up  # etcd and etcdctl talk over the local route, which needs lo up
 ip -n "$sw" link add br0 type bridge
 ip -n "$sw" addr add 198.51.100.254/24 dev br0
 ip -n "$sw" link set br0 up
@@ -42,8 +43,8 @@ ip netns exec "$sw" etcd --name b --data-dir "$work/etcd" \
   --initial-cluster b=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
 pids+=($!)
 ctl() { ip netns exec "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 "$@"; }
-for _ in $(seq 300); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-ctl endpoint health >/dev/null || { echo "etcd did not start:" >&2; cat "$work/etcd.log" >&2; exit 1; }
+for _ in $(seq 100); do ctl --dial-timeout 1s --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+ctl endpoint health >/dev/null 2>&1 || { echo "etcd did not start:" >&2; cat "$work/etcd.log" >&2; exit 1; }
 ctl put /coreos.com/network/config '{"Network":"10.70.0.0/16","Backend":{"Type":"host-gw"}}' >/dev/null
 
 env_file="$work/subnet.env"

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
+using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests;
 
@@ -27,14 +28,14 @@ public sealed class MkDockerOptsScriptTests : IDisposable
 
     private string DockerEnv => _dir.File("docker_opts.env");
 
-    private ProcessResult Run(string subnetEnv, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string>? env = null)
+    private CommandResult Run(string subnetEnv, IReadOnlyList<string> flags, IReadOnlyDictionary<string, string>? env = null)
     {
         string flannelEnv = _dir.File("subnet.env");
         File.WriteAllText(flannelEnv, subnetEnv);
         return RunScript(["-f", flannelEnv, "-d", DockerEnv, .. flags], env);
     }
 
-    private static ProcessResult RunScript(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env = null,
+    private static CommandResult RunScript(IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env = null,
         string? workingDirectory = null) =>
         Processes.Run("/bin/sh", [Repo.MkDockerOpts, .. args], env, workingDirectory);
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests;
 
@@ -47,53 +47,21 @@ internal sealed class TempDir : IDisposable
     }
 }
 
-internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
-}
-
 internal static class Processes
 {
     /// <summary>
-    /// Runs a program to its end (30 s at most) with the test's environment minus anything that would change what
-    /// mk-docker-opts.sh writes (FLANNEL_*, DOCKER_OPT*), plus <paramref name="env"/>.
+    /// Runs a program to its end with the test's environment minus anything that would change what mk-docker-opts.sh
+    /// writes (FLANNEL_*, DOCKER_OPT*), plus <paramref name="env"/>, in the repository root unless told otherwise.
     /// </summary>
-    public static ProcessResult Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
+    public static CommandResult Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
         string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo(program)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? Repo.Root,
-        };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        foreach (var name in psi.Environment.Keys.ToList())
-        {
-            if (name.StartsWith("FLANNEL_", StringComparison.Ordinal) || name.StartsWith("DOCKER_OPT", StringComparison.Ordinal))
-            {
-                psi.Environment.Remove(name);
-            }
-        }
+        var changes = new Dictionary<string, string?> { ["FLANNEL_*"] = null, ["DOCKER_OPT*"] = null };
         foreach (var (name, value) in env ?? new Dictionary<string, string>())
         {
-            psi.Environment[name] = value;
+            changes[name] = value;
         }
-
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {program}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 30 s");
-        }
-        process.WaitForExit();
-        return new ProcessResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        return Command.TryRun(program, args, changes, workingDirectory ?? Repo.Root);
     }
 
     /// <summary>

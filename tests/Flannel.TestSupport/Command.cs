@@ -18,7 +18,14 @@ public static class Command
     }
 
     /// <summary>Runs the program and returns its exit code and output, whatever the exit code.</summary>
-    public static CommandResult TryRun(string program, params string[] arguments)
+    public static CommandResult TryRun(string program, params string[] arguments) => TryRun(program, arguments, null);
+
+    /// <summary>
+    /// Runs the program with changes to the inherited environment (a null value removes the variable, a name ending in
+    /// <c>*</c> removes every variable with that prefix) and an optional working directory.
+    /// </summary>
+    public static CommandResult TryRun(string program, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -27,11 +34,33 @@ public static class Command
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null)
+        {
+            start.WorkingDirectory = workingDirectory;
+        }
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
-        string commandLine = string.Join(' ', [program, .. arguments]);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (name.EndsWith('*'))
+            {
+                foreach (var existing in start.Environment.Keys.Where(k => k.StartsWith(name[..^1], StringComparison.Ordinal)).ToList())
+                {
+                    start.Environment.Remove(existing);
+                }
+            }
+            else if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+        string commandLine = string.Join(' ', [program, .. start.ArgumentList]);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"`{commandLine}` did not start");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -47,4 +76,7 @@ public static class Command
     }
 }
 
-public sealed record CommandResult(string CommandLine, int ExitCode, string Stdout, string Stderr);
+public sealed record CommandResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"`{CommandLine}` exited {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
