@@ -14,6 +14,7 @@ public static class BackendTypes
     private static readonly Dictionary<string, Func<BackendContext, IBackend>> Factories = new(StringComparer.Ordinal)
     {
         [HostGw] = ctx => new HostGw.HostGwBackend(ctx),
+        [Udp] = ctx => new Udp.UdpBackend(ctx),
     };
 
     /// <summary>The types this daemon can run.</summary>

@@ -1,0 +1,32 @@
+namespace Flannel.Backends.Udp;
+
+/// <summary>Why the udp pump dropped a packet; each has its own counter.</summary>
+public enum DropReason
+{
+    /// <summary>Shorter than an IPv4 header (flanneld drops these too).</summary>
+    TooShort,
+
+    /// <summary>Not IPv4 (the kernel writes IPv6 router solicitations and MLD into the TUN).</summary>
+    NotIpv4,
+
+    /// <summary>No peer subnet holds the destination (an ICMP net-unreachable went back unless it was ICMP).</summary>
+    NoRoute,
+
+    /// <summary>The TTL reached 0.</summary>
+    TtlExpired,
+
+    /// <summary>A datagram whose outer source is no peer's PublicIP.</summary>
+    UnknownPeer,
+
+    /// <summary>A datagram whose inner source is outside the sending peer's subnet.</summary>
+    SpoofedSource,
+
+    /// <summary>A TUN read whose offload (virtio) header or TSO layout is inconsistent.</summary>
+    BadOffload,
+
+    /// <summary>The kernel refused the send (sendmmsg error other than a full buffer).</summary>
+    SendFailed,
+
+    /// <summary>The kernel refused a TUN write.</summary>
+    TunWriteFailed,
+}

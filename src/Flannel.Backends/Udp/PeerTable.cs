@@ -1,0 +1,63 @@
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Backends.Udp;
+
+/// <summary>One peer host as the packet pump sees it: its subnet and where its datagrams go.</summary>
+public readonly record struct UdpPeer(Ip4Network Subnet, Ip4Address PublicIP);
+
+/// <summary>
+/// An immutable snapshot of the peers, looked up per packet without allocation: by inner destination (a hash per
+/// distinct prefix length, so O(1) in practice since every lease has the config's SubnetLen) and by outer source. The
+/// pump reads the current table once per batch; lease events build a new one and swap it in.
+/// </summary>
+public sealed class PeerTable
+{
+    private readonly UdpPeer[] _peers;
+    private readonly int[] _prefixLengths;
+    private readonly Dictionary<uint, int>[] _bySubnet;
+    private readonly Dictionary<uint, int> _byPublicIp;
+
+    public static PeerTable Empty { get; } = new([]);
+
+    public PeerTable(IEnumerable<UdpPeer> peers)
+    {
+        _peers = [.. peers];
+        _prefixLengths = [.. _peers.Select(p => p.Subnet.PrefixLength).Distinct().OrderDescending()];
+        _bySubnet = new Dictionary<uint, int>[_prefixLengths.Length];
+        for (int l = 0; l < _prefixLengths.Length; l++)
+        {
+            _bySubnet[l] = [];
+        }
+        _byPublicIp = [];
+        for (int i = 0; i < _peers.Length; i++)
+        {
+            var p = _peers[i];
+            _bySubnet[Array.IndexOf(_prefixLengths, p.Subnet.PrefixLength)][p.Subnet.Network.Ip.Value] = i;
+            _byPublicIp[p.PublicIP.Value] = i;
+        }
+    }
+
+    public int Count => _peers.Length;
+
+    public IReadOnlyList<UdpPeer> Peers => _peers;
+
+    /// <summary>The peer whose subnet holds <paramref name="destination"/> (longest prefix first), or -1.</summary>
+    public int FindByDestination(uint destination)
+    {
+        for (int l = 0; l < _prefixLengths.Length; l++)
+        {
+            int len = _prefixLengths[l];
+            uint mask = len == 0 ? 0 : uint.MaxValue << (32 - len);
+            if (_bySubnet[l].TryGetValue(destination & mask, out int index))
+            {
+                return index;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>The peer publishing <paramref name="publicIp"/>, or -1.</summary>
+    public int FindByPublicIp(uint publicIp) => _byPublicIp.TryGetValue(publicIp, out int index) ? index : -1;
+
+    public ref readonly UdpPeer this[int index] => ref _peers[index];
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Backends.Udp;
+
+/// <summary>Log events of the udp backend (event ids 2100-2149, stable).</summary>
+internal static partial class UdpLog
+{
+    [LoggerMessage(2100, LogLevel.Information,
+        "udp: device {Device} up, MTU {Mtu}, {Queues} queue(s), TSO reads {Tso}, UDP GRO {Gro}, port {Port}")]
+    public static partial void DeviceReady(ILogger log, string device, int mtu, int queues, bool tso, bool gro, int port);
+
+    [LoggerMessage(2101, LogLevel.Information, "udp: peer {Subnet} at {Peer} added")]
+    public static partial void PeerAdded(ILogger log, string subnet, string peer);
+
+    [LoggerMessage(2102, LogLevel.Information, "udp: peer {Subnet} at {Peer} removed")]
+    public static partial void PeerRemoved(ILogger log, string subnet, string peer);
+
+    [LoggerMessage(2103, LogLevel.Information, "udp: route {Route} installed")]
+    public static partial void RouteEnsured(ILogger log, string route);
+
+    [LoggerMessage(2104, LogLevel.Warning, "udp: reconciling the device failed, retrying in 10 s: {Reason}")]
+    public static partial void ReconcileFailed(ILogger log, string reason);
+}
