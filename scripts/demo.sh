@@ -53,7 +53,9 @@ ip -n "$sw" link add br0 type bridge
 ip -n "$sw" addr add 198.51.100.254/24 dev br0
 ip -n "$sw" link set br0 up
 ip -n "$sw" link set lo up
-in_ns "$sw" etcd --name demo --data-dir "$work/etcd" \
+# `ip netns exec` directly, not the in_ns function: a backgrounded function is a subshell, and $! would be its pid
+# rather than etcd's, so the cleanup would leave etcd running.
+ip netns exec "$sw" etcd --name demo --data-dir "$work/etcd" \
   --listen-client-urls http://198.51.100.254:2379 --advertise-client-urls http://198.51.100.254:2379 \
   --listen-peer-urls http://198.51.100.254:2380 --initial-advertise-peer-urls http://198.51.100.254:2380 \
   --initial-cluster demo=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
@@ -80,7 +82,7 @@ etcdctl put /coreos.com/network/config "$config"
 
 step "start flanneld on both hosts (--iface eth0)"
 for n in 1 2; do
-  in_ns "${p}h$n" "$flanneld" --etcd-endpoints http://198.51.100.254:2379 --iface eth0 \
+  ip netns exec "${p}h$n" "$flanneld" --etcd-endpoints http://198.51.100.254:2379 --iface eth0 \
     --subnet-file "$work/h$n.env" --docker-opts-file "$work/h$n.docker" >"$work/flanneld-h$n.log" 2>&1 &
   pids+=($!)
 done
