@@ -26,10 +26,12 @@ internal sealed unsafe class WireToTun : IDisposable
     private readonly iovec* _write;
     private readonly byte* _zeroHeader;
     private readonly bool _vnet;
+    private readonly TcpCoalescer? _gro;
 
     public WireToTun(bool vnetHeader)
     {
         _vnet = vnetHeader;
+        _gro = vnetHeader ? new TcpCoalescer() : null; // GSO writes need the vnet header
         _msgs = (mmsghdr*)NativeMemory.AllocZeroed((nuint)(MessagesPerBatch * sizeof(mmsghdr)));
         _iov = (iovec*)NativeMemory.AllocZeroed((nuint)(MessagesPerBatch * sizeof(iovec)));
         _names = (sockaddr_in*)NativeMemory.AllocZeroed((nuint)(MessagesPerBatch * sizeof(sockaddr_in)));
@@ -126,6 +128,7 @@ internal sealed unsafe class WireToTun : IDisposable
                 {
                     Deliver(i, tunFd.Value, table);
                 }
+                FlushCoalesced(tunFd.Value);
             }
             while (received == MessagesPerBatch);
         }
@@ -144,17 +147,41 @@ internal sealed unsafe class WireToTun : IDisposable
             {
                 continue;
             }
-            if (WriteTun(tun, data + at, n))
+            Counters.Passed(1, n);
+            if (_gro is { } gro)
             {
-                Counters.Passed(1, n);
+                var packet = new ReadOnlySpan<byte>(data + at, n);
+                if (gro.HasItem && gro.TryAppend(packet))
+                {
+                    continue;
+                }
+                FlushCoalesced(tun);
+                if (gro.TryOpen(packet))
+                {
+                    continue;
+                }
+            }
+            WriteTun(tun, data + at, n);
+        }
+    }
+
+    private void FlushCoalesced(int tun)
+    {
+        if (_gro is { HasItem: true } gro)
+        {
+            var frame = gro.Take();
+            fixed (byte* f = frame)
+            {
+                WriteTun(tun, f, frame.Length, framed: true);
             }
         }
     }
 
-    private bool WriteTun(int tun, byte* packet, int length)
+    /// <summary>Writes one packet; <paramref name="framed"/> when it already starts with its vnet header.</summary>
+    private bool WriteTun(int tun, byte* packet, int length, bool framed = false)
     {
         int parts = 0;
-        if (_vnet)
+        if (_vnet && !framed)
         {
             _write[0].iov_base = _zeroHeader;
             _write[0].iov_len = VirtioNetHeader.Length;
@@ -200,5 +227,6 @@ internal sealed unsafe class WireToTun : IDisposable
         NativeMemory.AlignedFree(_buffers);
         NativeMemory.Free(_write);
         NativeMemory.Free(_zeroHeader);
+        _gro?.Dispose();
     }
 }
