@@ -71,13 +71,19 @@ public sealed class NetNs : IDisposable
     public T Run<T>(Func<T> action)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return RunIn(Name, action);
+    }
+
+    /// <summary>As <see cref="Run{T}(Func{T})"/>, for a namespace made by name elsewhere (a <c>Testbed</c> host).</summary>
+    public static T RunIn<T>(string name, Func<T> action)
+    {
         T result = default!;
         ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
-                Enter();
+                Enter(name);
                 result = action();
             }
             catch (Exception e)
@@ -87,7 +93,7 @@ public sealed class NetNs : IDisposable
         })
         {
             IsBackground = true,
-            Name = $"netns {Name}",
+            Name = $"netns {name}",
         };
         thread.Start();
         thread.Join();
@@ -125,24 +131,25 @@ public sealed class NetNs : IDisposable
     public override string ToString() => Name;
 
     /// <summary>Moves the calling thread into the namespace and proves it did, by comparing namespace inodes.</summary>
-    private unsafe void Enter()
+    private static unsafe void Enter(string name)
     {
-        using var handle = File.OpenHandle(HandlePath, FileMode.Open, FileAccess.Read);
+        string handlePath = $"/var/run/netns/{name}";
+        using var handle = File.OpenHandle(handlePath, FileMode.Open, FileAccess.Read);
         int fd = (int)handle.DangerousGetHandle();
         if (LibC.setns(fd, LibC.CLONE_NEWNET) != 0)
         {
-            throw new InvalidOperationException($"setns({HandlePath}): {Marshal.GetPInvokeErrorMessage(LibC.errno)}");
+            throw new InvalidOperationException($"setns({handlePath}): {Marshal.GetPInvokeErrorMessage(LibC.errno)}");
         }
         stat status;
         if (LibC.fstat(fd, &status) != 0)
         {
-            throw new InvalidOperationException($"fstat({HandlePath}): {Marshal.GetPInvokeErrorMessage(LibC.errno)}");
+            throw new InvalidOperationException($"fstat({handlePath}): {Marshal.GetPInvokeErrorMessage(LibC.errno)}");
         }
         string expected = string.Create(CultureInfo.InvariantCulture, $"net:[{status.st_ino}]");
         string? actual = new FileInfo("/proc/thread-self/ns/net").LinkTarget;
         if (actual != expected)
         {
-            throw new InvalidOperationException($"after setns this thread is in {actual}, not {Name} ({expected})");
+            throw new InvalidOperationException($"after setns this thread is in {actual}, not {name} ({expected})");
         }
     }
 }

@@ -20,4 +20,8 @@ internal static partial class UdpLog
 
     [LoggerMessage(2104, LogLevel.Warning, "udp: reconciling the device failed, retrying in 10 s: {Reason}")]
     public static partial void ReconcileFailed(ILogger log, string reason);
+
+    [LoggerMessage(2105, LogLevel.Information,
+        "udp: packets tun->wire {Sent}, wire->tun {Received}; dropped since start: {Drops}")]
+    public static partial void Traffic(ILogger log, long sent, long received, string drops);
 }

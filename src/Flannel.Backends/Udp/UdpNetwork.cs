@@ -24,6 +24,7 @@ public sealed class UdpNetwork : IBackendNetwork
     private readonly Dictionary<Ip4Network, UdpPeer> _peers = [];
     private readonly Lock _lock = new();
     private Ip4Network? _address;
+    private long _lastDrops;
 
     internal UdpNetwork(BackendContext context, TunDevice tun, UdpPump pump, RouteNetlink rtnl, LeaseAttrs attrs, int mtu, ushort port)
     {
@@ -115,6 +116,7 @@ public sealed class UdpNetwork : IBackendNetwork
                 {
                     return;
                 }
+                LogDropsIfChanged();
                 try
                 {
                     Reconcile();
@@ -133,6 +135,23 @@ public sealed class UdpNetwork : IBackendNetwork
         {
             await _pump.StopAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Drop counts go to the log when they moved since the last tick (at most every 10 s, never per packet).</summary>
+    private void LogDropsIfChanged()
+    {
+        var all = _pump.OutboundCounters.Append(_pump.InboundCounters).ToList();
+        long total = all.Sum(c => c.TotalDrops);
+        if (total == _lastDrops)
+        {
+            return;
+        }
+        _lastDrops = total;
+        var reasons = Enum.GetValues<DropReason>()
+            .Select(r => (Reason: r, Count: all.Sum(c => c.Drops(r))))
+            .Where(x => x.Count > 0)
+            .Select(x => $"{DropReasonNames.Of(x.Reason)} {x.Count}");
+        UdpLog.Traffic(_log, _pump.OutboundCounters.Sum(c => c.Packets), _pump.InboundCounters.Packets, string.Join(", ", reasons));
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Flannel.TestSupport;
 using Xunit.Abstractions;
@@ -11,32 +10,6 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// </summary>
 public sealed class HostGwEndToEndTests(ITestOutputHelper output)
 {
-    private sealed record Daemon(Process Process, string SubnetFile);
-
-    private static Daemon StartDaemon(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null)
-    {
-        string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
-        var p = bed.Start(hostNs, FlanneldBinary.Path,
-            ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []],
-            env, logName: hostNs + "-flanneld");
-        return new Daemon(p, subnetFile);
-    }
-
-    private static async Task<Dictionary<string, string>> WaitForSubnetEnvAsync(Testbed bed, Daemon d)
-    {
-        await Wait.UntilAsync(() => File.Exists(d.SubnetFile) || d.Process.HasExited, TimeSpan.FromSeconds(30), "subnet.env written");
-        Assert.False(d.Process.HasExited, "flanneld exited: " + bed.LogOf(d.Process));
-        return File.ReadAllLines(d.SubnetFile).Where(l => l.Contains('=', StringComparison.Ordinal))
-            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
-    }
-
-    private static async Task<int> StopAsync(Daemon d)
-    {
-        Command.Run("kill", "-TERM", d.Process.Id.ToString(CultureInfo.InvariantCulture));
-        await d.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)); // flanneld must exit within 5 s
-        return d.Process.ExitCode;
-    }
-
     [Fact]
     public async Task Containers_on_two_hosts_ping_each_other_over_host_gw()
     {
@@ -45,13 +18,13 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
         bed.Etcdctl(true, "put", prefix + "/config", """{"Network":"10.50.0.0/16","Backend":{"Type":"host-gw"}}""");
         string h1 = bed.AddHost(1), h2 = bed.AddHost(2);
 
-        var d1 = StartDaemon(bed, h1, prefix);
+        var d1 = TestDaemon.Start(bed, h1, prefix);
         // Host 2 runs "under systemd": NOTIFY_SOCKET, and dockerd's options written by the daemon itself.
         string dockerOpts = Path.Combine(bed.Directory, "h2.docker");
         using var notify = new NotifySocket(Path.Combine(bed.Directory, "notify.sock"), Path.Combine(bed.Directory, h2 + ".env"));
-        var d2 = StartDaemon(bed, h2, prefix, ["--docker-opts-file", dockerOpts], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path });
-        var env1 = await WaitForSubnetEnvAsync(bed, d1);
-        var env2 = await WaitForSubnetEnvAsync(bed, d2);
+        var d2 = TestDaemon.Start(bed, h2, prefix, ["--docker-opts-file", dockerOpts], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path });
+        var env1 = await d1.WaitForSubnetEnvAsync(bed);
+        var env2 = await d2.WaitForSubnetEnvAsync(bed);
         output.WriteLine($"host 1: {string.Join(' ', env1.Select(kv => kv.Key + "=" + kv.Value))}");
         output.WriteLine($"host 2: {string.Join(' ', env2.Select(kv => kv.Key + "=" + kv.Value))}");
         Assert.Equal("10.50.0.0/16", env1["FLANNEL_NETWORK"]);
@@ -66,11 +39,11 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
         string c1 = bed.AddContainer(h1, env1["FLANNEL_SUBNET"], 1500);
         string c2 = bed.AddContainer(h2, env2["FLANNEL_SUBNET"], 1500);
         string a1 = Testbed.ContainerAddress(env1["FLANNEL_SUBNET"]), a2 = Testbed.ContainerAddress(env2["FLANNEL_SUBNET"]);
-        string net2 = NetworkOf(env2["FLANNEL_SUBNET"]);
+        string net2 = TestDaemon.NetworkOf(env2["FLANNEL_SUBNET"]);
 
         await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", net2).Contains("via 198.51.100.2 dev eth0", StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "host 1 has the route to host 2's subnet");
-        await Wait.UntilAsync(() => Testbed.Ip(h2, "route", "show", NetworkOf(env1["FLANNEL_SUBNET"])).Contains("via 198.51.100.1 dev eth0", StringComparison.Ordinal),
+        await Wait.UntilAsync(() => Testbed.Ip(h2, "route", "show", TestDaemon.NetworkOf(env1["FLANNEL_SUBNET"])).Contains("via 198.51.100.1 dev eth0", StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "host 2 has the route to host 1's subnet");
         Assert.True(Testbed.Ping(c1, a2), $"container 1 -> container 2 ({a2})\n{Testbed.Diagnose(h1, c1)}\n{Testbed.Diagnose(h2, c2)}\n{bed.LogOf(d1.Process)}");
         Assert.True(Testbed.Ping(c2, a1), $"container 2 -> container 1 ({a1})\n{bed.LogOf(d2.Process)}");
@@ -81,29 +54,21 @@ public sealed class HostGwEndToEndTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(15), "deleted route restored");
 
         // Restart host 1's daemon: clean exit on SIGTERM, the same subnet afterwards, routes kept meanwhile.
-        Assert.Equal(0, await StopAsync(d1));
+        Assert.Equal(0, await d1.StopAsync());
         Assert.Contains("via 198.51.100.2", Testbed.Ip(h1, "route", "show", net2), StringComparison.Ordinal);
         File.Delete(d1.SubnetFile);
-        var d1b = StartDaemon(bed, h1, prefix);
-        var env1b = await WaitForSubnetEnvAsync(bed, d1b);
+        var d1b = TestDaemon.Start(bed, h1, prefix);
+        var env1b = await d1b.WaitForSubnetEnvAsync(bed);
         Assert.Equal(env1["FLANNEL_SUBNET"], env1b["FLANNEL_SUBNET"]);
         Assert.True(Testbed.Ping(c1, a2), "ping after restart");
 
         // Host 2's daemon stops (its lease stays, as with flanneld), then an operator deletes the lease: the route
         // disappears on host 1. (A running daemon would take its deleted lease straight back.)
-        Assert.Equal(0, await StopAsync(d2));
+        Assert.Equal(0, await d2.StopAsync());
         Assert.Contains(notify.Messages, m => m.Message == "STOPPING=1");
         bed.Etcdctl(true, "del", $"{prefix}/subnets/{net2.Replace('/', '-')}");
         await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", net2).Trim().Length == 0, TimeSpan.FromSeconds(15), "route removed after lease deletion");
 
-        Assert.Equal(0, await StopAsync(d1b));
-    }
-
-    private static string NetworkOf(string flannelSubnet)
-    {
-        var parts = flannelSubnet.Split('/');
-        var octets = parts[0].Split('.');
-        octets[3] = (int.Parse(octets[3], CultureInfo.InvariantCulture) - 1).ToString(CultureInfo.InvariantCulture);
-        return string.Join('.', octets) + "/" + parts[1];
+        Assert.Equal(0, await d1b.StopAsync());
     }
 }

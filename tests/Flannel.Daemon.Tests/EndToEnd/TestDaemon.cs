@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Globalization;
+using Flannel.TestSupport;
+
+namespace Flannel.Daemon.Tests.EndToEnd;
+
+/// <summary>The published flanneld running on a testbed host, with its subnet file.</summary>
+internal sealed record TestDaemon(Process Process, string SubnetFile)
+{
+    public static TestDaemon Start(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null)
+    {
+        string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
+        var p = bed.Start(hostNs, FlanneldBinary.Path,
+            ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []],
+            env, logName: hostNs + "-flanneld");
+        return new TestDaemon(p, subnetFile);
+    }
+
+    /// <summary>Waits for subnet.env (30 s at most) and returns its variables.</summary>
+    public async Task<Dictionary<string, string>> WaitForSubnetEnvAsync(Testbed bed)
+    {
+        await Wait.UntilAsync(() => File.Exists(SubnetFile) || Process.HasExited, TimeSpan.FromSeconds(30), "subnet.env written");
+        Assert.False(Process.HasExited, "flanneld exited: " + bed.LogOf(Process));
+        return File.ReadAllLines(SubnetFile).Where(l => l.Contains('=', StringComparison.Ordinal))
+            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    }
+
+    /// <summary>SIGTERM, then the exit code; flanneld must exit within 5 s.</summary>
+    public async Task<int> StopAsync()
+    {
+        Command.Run("kill", "-TERM", Process.Id.ToString(CultureInfo.InvariantCulture));
+        await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        return Process.ExitCode;
+    }
+
+    /// <summary>The subnet of a FLANNEL_SUBNET value: 10.0.9.1/24 -> 10.0.9.0/24.</summary>
+    public static string NetworkOf(string flannelSubnet)
+    {
+        var parts = flannelSubnet.Split('/');
+        var octets = parts[0].Split('.');
+        octets[3] = (int.Parse(octets[3], CultureInfo.InvariantCulture) - 1).ToString(CultureInfo.InvariantCulture);
+        return string.Join('.', octets) + "/" + parts[1];
+    }
+}
