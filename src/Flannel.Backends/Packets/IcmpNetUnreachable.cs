@@ -5,8 +5,8 @@ namespace Flannel.Backends.Packets;
 /// <summary>
 /// The ICMP destination-unreachable / net-unreachable (type 3 code 0) flanneld's udp proxy writes back into the TUN for
 /// a packet it has no route for (compat §6): source = the TUN address, TTL 8, id 0, no DF, payload = the offending IP
-/// header and the first 8 bytes after it. Never for ICMP (no errors about errors, RFC 1122 3.2.2) or non-first
-/// fragments.
+/// header and the first 8 bytes after it. Never for ICMP (no errors about errors, RFC 1122 3.2.2), non-first
+/// fragments, or a header with the maximum 40 bytes of options (flanneld's limit).
 /// </summary>
 public static class IcmpNetUnreachable
 {
@@ -25,7 +25,9 @@ public static class IcmpNetUnreachable
         }
         int quoted = Math.Min(offender.Length, Ipv4Header.HeaderLength(offender) + 8);
         int length = 20 + 8 + quoted;
-        if (Ipv4Header.HeaderLength(offender) < Ipv4Header.MinLength || destination.Length < length)
+        // flanneld's send_net_unreachable refuses a header of 20 + MAX_IPOPTLEN (60) bytes or more; so do we.
+        if (Ipv4Header.HeaderLength(offender) < Ipv4Header.MinLength || Ipv4Header.HeaderLength(offender) >= 60 ||
+            destination.Length < length)
         {
             return 0;
         }

@@ -60,7 +60,7 @@ public sealed unsafe class TcpCoalescer : IDisposable
     /// <summary>Appends <paramref name="packet"/> to the open item when it continues it exactly.</summary>
     public bool TryAppend(ReadOnlySpan<byte> packet)
     {
-        if (_closed || _segments >= 64 || !IsCandidate(packet, out int ipl, out int tcpl) || ipl != _ipl || tcpl != _tcpl)
+        if (_segments == 0 || _closed || _segments >= 64 || !IsCandidate(packet, out int ipl, out int tcpl) || ipl != _ipl || tcpl != _tcpl)
         {
             return false;
         }

@@ -103,11 +103,15 @@ internal sealed unsafe class TunToWire : IDisposable
             {
                 var output = new Span<byte>(_splits + slot * SplitSlot, SplitSlot);
                 int count = TcpSegmentation.Split(packet, h.GsoSize, output, out int segment, out int total);
-                if (count == 0 || count > MaxSegments)
+                // A segment no datagram can carry (gso_size is the kernel's word, but checked like everything else).
+                if (count == 0 || count > MaxSegments || segment > Interop.LinuxUdp.MaxIpv4Payload)
                 {
                     return Drop(DropReason.BadOffload);
                 }
-                Batch.Add(_splits + slot * SplitSlot, total, segment, destination);
+                if (!Batch.Add(_splits + slot * SplitSlot, total, segment, destination))
+                {
+                    return Drop(DropReason.SendFailed); // cannot happen: the caller keeps a read's worth of room
+                }
                 Counters.Passed(count, total);
                 return TunVerdict.Queued;
             }
@@ -120,7 +124,10 @@ internal sealed unsafe class TunToWire : IDisposable
                 return Drop(DropReason.BadOffload);
             }
         }
-        Batch.Add(frame + hdrLen, packet.Length, 0, destination);
+        if (!Batch.Add(frame + hdrLen, packet.Length, 0, destination))
+        {
+            return Drop(DropReason.SendFailed);
+        }
         Counters.Passed(1, packet.Length);
         return TunVerdict.Queued;
     }

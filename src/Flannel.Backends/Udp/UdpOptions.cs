@@ -16,7 +16,7 @@ public sealed record UdpOptions(ushort Port)
         {
             if (p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out int value) || value is < 0 or > 65535)
             {
-                throw new BackendException($"udp backend: Port must be a number from 1 to 65535, got {p.GetRawText()}");
+                throw new BackendException($"udp backend: Port must be a number from 1 to 65535 (0 or absent: the default 8285), got {p.GetRawText()}");
             }
             if (value != 0)
             {

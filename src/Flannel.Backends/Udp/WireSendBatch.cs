@@ -59,7 +59,7 @@ internal sealed unsafe class WireSendBatch : IDisposable
             return true;
         }
         int segments = (length + segmentLength - 1) / segmentLength;
-        int perEntry = Gso ? Math.Min(UDP_MAX_SEGMENTS, MaxIpv4Payload / segmentLength) : 1;
+        int perEntry = Gso ? Math.Clamp(MaxIpv4Payload / segmentLength, 1, UDP_MAX_SEGMENTS) : 1;
         if ((segments + perEntry - 1) / perEntry > Free)
         {
             return false;

@@ -1,0 +1,90 @@
+using Flannel.Backends.Packets;
+using Flannel.Backends.Tests.Packets;
+using Flannel.Backends.Udp;
+using static Flannel.Backends.Tests.UdpUnit.UdpTestNet;
+
+namespace Flannel.Backends.Tests.UdpUnit;
+
+/// <summary>
+/// The pump moves millions of packets per second; a single allocation per packet would mean steady GC pauses on the
+/// data path. Every per-packet step (TUN read → wire, TSO split, ICMP reply, wire → TUN check, GRO merge) must
+/// allocate nothing once warmed up.
+/// </summary>
+public sealed class PacketPathAllocationTests : IDisposable
+{
+    private const int TsoSegments = 40;
+    private readonly TunToWire _tun = new(port: 8285, vnetHeader: true, gso: true) { TunAddress = TunAddress };
+    private readonly WireToTun _wire = new(vnetHeader: true);
+    private readonly TcpCoalescer _gro = new();
+
+    // Pristine inputs, restored before every call: each Process decrements the TTL in place.
+    private readonly byte[] _plain = TestPacket.Frame(TestPacket.Udp(Local, PeerA, 40000, 5201, new byte[1400 - 28]));
+    private readonly byte[] _tso;
+    private readonly byte[] _noRoute = TestPacket.Frame(IcmpGolden.Offender());
+    private readonly byte[] _inbound = TestPacket.Udp(PeerA, Local, 5201, 40000, new byte[1400 - 28]);
+    private readonly byte[] _scratch = new byte[1400];
+    private readonly byte[][] _flow;
+
+    public PacketPathAllocationTests()
+    {
+        var super = TestPacket.Tcp(Local, PeerA, 1, 2, TestPacket.Ack, new byte[TsoSegments * 1400]);
+        _tso = TestPacket.Frame(super, 1, 1, 52, 1400, 20, 16);
+        var flow = new CoalescerFlow();
+        _flow = [flow.Next(1000), flow.Next(1000), flow.Next(1000)];
+    }
+
+    public void Dispose()
+    {
+        _tun.Dispose();
+        _wire.Dispose();
+        _gro.Dispose();
+    }
+
+    [Fact]
+    public void A_million_packets_allocate_nothing()
+    {
+        var table = Table;
+        Assert.Equal(0, Run(table, 20_000, out _)); // warm-up: JIT, tiering, statics
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int failures = Run(table, 1_000_000, out long packets);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, failures);
+        Assert.True(packets >= 1_000_000);
+        Assert.Equal(0, allocated);
+    }
+
+    /// <summary>The per-packet paths in a loop; returns how many steps did not do what they should (checked outside).</summary>
+    private int Run(PeerTable table, long target, out long packets)
+    {
+        int failures = 0;
+        packets = 0;
+        while (packets < target)
+        {
+            _plain.CopyTo(_tun.ReadBuffer(0));
+            failures += _tun.Process(0, _plain.Length, table) == TunVerdict.Queued ? 0 : 1;
+            _tso.CopyTo(_tun.ReadBuffer(1));
+            failures += _tun.Process(1, _tso.Length, table) == TunVerdict.Queued ? 0 : 1;
+            _noRoute.CopyTo(_tun.ReadBuffer(2));
+            failures += _tun.Process(2, _noRoute.Length, table) == TunVerdict.Unreachable ? 0 : 1;
+            failures += _tun.Icmp.Length == 66 ? 0 : 1;
+            packets += 1 + TsoSegments + 1;
+            if (_tun.Batch.Free < 200)
+            {
+                _tun.Batch.Clear();
+            }
+
+            _inbound.CopyTo(_scratch);
+            failures += _wire.Process(_scratch, PeerAPublic, table) ? 0 : 1;
+            packets++;
+
+            failures += _gro.TryOpen(_flow[0]) ? 0 : 1;
+            failures += _gro.TryAppend(_flow[1]) ? 0 : 1;
+            failures += _gro.TryAppend(_flow[2]) ? 0 : 1;
+            failures += _gro.Take().Length == 10 + 52 + 3000 ? 0 : 1;
+            packets += 3;
+        }
+        return failures;
+    }
+}
