@@ -15,6 +15,7 @@ public static class BackendTypes
     {
         [HostGw] = ctx => new HostGw.HostGwBackend(ctx),
         [Udp] = ctx => new Udp.UdpBackend(ctx),
+        [Vxlan] = ctx => new Vxlan.VxlanBackend(ctx),
     };
 
     /// <summary>The types this daemon can run.</summary>

@@ -11,6 +11,9 @@ public sealed record BackendContext(ExternalInterface Iface, NetworkConfig Confi
 {
     /// <summary>Reports liveness of the backend's loops (the daemon's /healthz reads it).</summary>
     public ILoopHealth Health { get; init; } = NullLoopHealth.Instance;
+
+    /// <summary>vxlan: keep tx checksum offload on the device (<c>--vxlan-csum-offload</c>, default true).</summary>
+    public bool VxlanChecksumOffload { get; init; } = true;
 }
 
 /// <summary>

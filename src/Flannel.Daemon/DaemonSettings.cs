@@ -12,6 +12,7 @@ public sealed record DaemonSettings
     public string SubnetFile { get; init; } = Subnet.SubnetFile.DefaultPath;
     public string? DockerOptsFile { get; init; }
     public bool IpMasq { get; init; }
+    public bool VxlanChecksumOffload { get; init; } = true;
     public TimeSpan RenewMargin { get; init; } = TimeSpan.FromMinutes(60);
     public string HealthzIp { get; init; } = "0.0.0.0";
     public int HealthzPort { get; init; }
@@ -29,6 +30,7 @@ public sealed record DaemonSettings
         SubnetFile = f.SubnetFile.Value,
         DockerOptsFile = f.DockerOptsFile.Value.Length == 0 ? null : f.DockerOptsFile.Value,
         IpMasq = f.IpMasq.Value,
+        VxlanChecksumOffload = f.VxlanCsumOffload.Value,
         RenewMargin = TimeSpan.FromMinutes(f.RenewMargin.Value),
         HealthzIp = f.HealthzIp.Value,
         HealthzPort = f.HealthzPort.Value,

@@ -51,7 +51,11 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         var iface = ExternalInterfaceSelector.Select(_settings.Interface, _host);
         DaemonLog.InterfaceChosen(_log, iface.Name, iface.Index, iface.Mtu, iface.Address.ToString(), iface.PublicIP.ToString(), iface.Reason);
 
-        var backend = BackendTypes.Create(_config.BackendType, new BackendContext(iface, _config, _logs) { Health = _health });
+        var backend = BackendTypes.Create(_config.BackendType, new BackendContext(iface, _config, _logs)
+        {
+            Health = _health,
+            VxlanChecksumOffload = _settings.VxlanChecksumOffload,
+        });
         _network = await backend.RegisterNetworkAsync(cancellationToken).ConfigureAwait(false);
         DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());
 

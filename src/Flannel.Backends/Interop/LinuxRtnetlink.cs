@@ -22,6 +22,7 @@ internal static class LinuxRtnetlink
 
     // Multicast groups (enum rtnetlink_groups); joined with NETLINK_ADD_MEMBERSHIP.
     public const int RTNLGRP_LINK = 1;
+    public const int RTNLGRP_NEIGH = 3;
     public const int RTNLGRP_IPV4_IFADDR = 5;
     public const int RTNLGRP_IPV4_ROUTE = 7;
 
@@ -72,6 +73,25 @@ internal static class LinuxRtnetlink
     public const ushort IFLA_LINKINFO = 18;
     public const ushort IFLA_INFO_KIND = 1;
     public const ushort IFLA_INFO_DATA = 2;
+
+    // IFLA_VXLAN_* (if_link.h), inside IFLA_INFO_DATA of kind "vxlan".
+    public const ushort IFLA_VXLAN_ID = 1;
+    public const ushort IFLA_VXLAN_LINK = 3;
+    public const ushort IFLA_VXLAN_LOCAL = 4;
+    public const ushort IFLA_VXLAN_LEARNING = 7;
+    public const ushort IFLA_VXLAN_PORT = 15;
+    public const ushort IFLA_VXLAN_GBP = 23;
+
+    // NDA_* (neighbour.h): attributes of RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH.
+    public const ushort NDA_DST = 1;
+    public const ushort NDA_LLADDR = 2;
+
+    // ndm_state (NUD_*) and ndm_flags (NTF_*).
+    public const ushort NUD_PERMANENT = 0x80;
+    public const byte NTF_SELF = 0x02;
+
+    /// <summary>PF_BRIDGE: the family of bridge / vxlan FDB entries (Tmds.LibC lacks it).</summary>
+    public const byte AF_BRIDGE = 7;
 
     // IFA_* (if_addr.h).
     public const ushort IFA_ADDRESS = 1;

@@ -5,7 +5,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 namespace Flannel.Backends.Netlink;
 
 /// <summary>
-/// Receives rtnetlink change events (routes, links, addresses) asynchronously on a socket of its own.
+/// Receives rtnetlink change events (routes, links, addresses, neighbours) asynchronously on a socket of its own.
 /// </summary>
 /// <remarks>
 /// Subscribed from <see cref="Open(NetlinkGroups)"/> on, in the calling thread's network namespace: open the watcher
@@ -39,6 +39,7 @@ public sealed class NetlinkWatcher : IDisposable
                          (NetlinkGroups.Links, RTNLGRP_LINK),
                          (NetlinkGroups.Ipv4Addresses, RTNLGRP_IPV4_IFADDR),
                          (NetlinkGroups.Ipv4Routes, RTNLGRP_IPV4_ROUTE),
+                         (NetlinkGroups.Neighbours, RTNLGRP_NEIGH),
                      })
             {
                 if ((groups & group) != 0)
@@ -116,6 +117,9 @@ public sealed class NetlinkWatcher : IDisposable
                     break;
                 case RTM_NEWADDR or RTM_DELADDR when RtnlMessages.TryReadAddress(message, out var address):
                     events.Add(new AddressEvent(message.Type == RTM_DELADDR, address));
+                    break;
+                case RTM_NEWNEIGH or RTM_DELNEIGH when RtnlMessages.TryReadNeighbour(message, out var n):
+                    events.Add(new NeighbourEvent(n.Deleted, n.LinkIndex, n.Family, n.Address, n.Mac));
                     break;
             }
         }

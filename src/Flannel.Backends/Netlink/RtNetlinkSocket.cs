@@ -17,7 +17,7 @@ internal delegate bool NetlinkDumpParser<T>(NetlinkMessage message, [MaybeNullWh
 /// sequence number; anything else (a late reply to a request that timed out) is dropped. Not thread-safe: one request
 /// at a time (<see cref="RouteNetlink"/> serialises callers).
 /// </summary>
-internal sealed unsafe class RtNetlinkSocket : IDisposable
+internal sealed unsafe partial class RtNetlinkSocket : IDisposable
 {
     private const int ReplyTimeoutMilliseconds = 30_000;
 
@@ -143,23 +143,31 @@ internal sealed unsafe class RtNetlinkSocket : IDisposable
 
     private uint Send(NetlinkMessageBuilder request, ushort flags, string operation)
     {
-        // Never 0, the sequence number of the kernel's unsolicited messages.
-        uint sequence = unchecked(++_sequence) == 0 ? ++_sequence : _sequence;
+        uint sequence = NextSequence();
         request.AddFlags(flags);
         request.SetSequence(sequence);
-        var message = request.Message;
+        SendDatagram(request.Message, operation);
+        return sequence;
+    }
+
+    /// <summary>Never 0, the sequence number of the kernel's unsolicited messages.</summary>
+    private uint NextSequence() => unchecked(++_sequence) == 0 ? ++_sequence : _sequence;
+
+    /// <summary>Sends one datagram (one message, or several back to back) to the kernel.</summary>
+    private void SendDatagram(ReadOnlySpan<byte> datagram, string operation)
+    {
         using var fd = _handle.Borrow();
         while (true)
         {
             // No address: an unconnected netlink socket sends to the kernel (nl_pid 0) by default.
             long sent;
-            fixed (byte* bytes = message)
+            fixed (byte* bytes = datagram)
             {
-                sent = LibC.send(fd.Value, bytes, message.Length, 0);
+                sent = LibC.send(fd.Value, bytes, datagram.Length, 0);
             }
-            if (sent == message.Length)
+            if (sent == datagram.Length)
             {
-                return sequence;
+                return;
             }
             int errno = LibC.errno;
             if (sent < 0 && errno == LibC.EINTR)
@@ -168,7 +176,7 @@ internal sealed unsafe class RtNetlinkSocket : IDisposable
             }
             throw sent < 0
                 ? new NetlinkException(operation, errno)
-                : new NetlinkException($"{operation}: sent {sent} of {message.Length} bytes");
+                : new NetlinkException($"{operation}: sent {sent} of {datagram.Length} bytes");
         }
     }
 

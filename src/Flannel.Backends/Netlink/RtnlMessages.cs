@@ -11,7 +11,7 @@ namespace Flannel.Backends.Netlink;
 /// Decodes rtnetlink messages (dump parts, GET replies and multicast events alike) into the public records. Throws
 /// only <see cref="FormatException"/>, on malformed messages.
 /// </summary>
-internal static class RtnlMessages
+internal static partial class RtnlMessages
 {
     /// <summary>
     /// An IPv4 unicast route of the main table: what <c>ip route show</c> lists and flannel manages. Skipped: other

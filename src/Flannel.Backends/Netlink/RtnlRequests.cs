@@ -6,7 +6,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 namespace Flannel.Backends.Netlink;
 
 /// <summary>Builds the rtnetlink requests <see cref="RouteNetlink"/> sends.</summary>
-internal static class RtnlRequests
+internal static partial class RtnlRequests
 {
     // IFLA_EXT_MASK / RTEXT_FILTER_SKIP_STATS: leave the large per-link statistics out of link replies (what iproute2
     // asks for too); kernels that predate the flag ignore it.

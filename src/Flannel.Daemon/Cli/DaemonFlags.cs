@@ -20,6 +20,7 @@ public sealed class DaemonFlags
         IfaceCanReach = Set.Text("iface-can-reach", "", "use the interface the kernel routes this IP through", NetworkGroup);
         PublicIp = Set.Text("public-ip", "", "IP accessible by other nodes for inter-host communication (default: the interface address)", NetworkGroup);
         PublicIpv6 = Set.Text("public-ipv6", "", "IPv6 accessible by other nodes for inter-host communication", NetworkGroup);
+        VxlanCsumOffload = Set.Switch("vxlan-csum-offload", true, "keep tx checksum offload on the vxlan device (always off on kernels before 5.7: flannel #1279)", NetworkGroup);
         SubnetFile = Set.Text("subnet-file", Subnet.SubnetFile.DefaultPath, "filename where env variables (subnet, MTU, ...) will be written to", LeaseGroup);
         RenewMargin = Set.Number("subnet-lease-renew-margin", 60, "subnet lease renewal margin, in minutes (1..1439)", LeaseGroup);
         DockerOptsFile = Set.Text("docker-opts-file", "", "also write dockerd's options (as mk-docker-opts.sh does) to this file before READY", LeaseGroup);
@@ -51,6 +52,8 @@ public sealed class DaemonFlags
     public Flag<int> RenewMargin { get; }
     public Flag<string> DockerOptsFile { get; }
     public Flag<bool> IpMasq { get; }
+
+    public Flag<bool> VxlanCsumOffload { get; }
     public Flag<int> IptablesResync { get; }
     public Flag<bool> IptablesForwardRules { get; }
     public Flag<bool> IpMasqRandomFullyDisable { get; }

@@ -1,0 +1,78 @@
+using System.Net.NetworkInformation;
+using Flannel.Subnet.Ip;
+using static Flannel.Backends.Interop.LinuxNetlink;
+using static Flannel.Backends.Interop.LinuxRtnetlink;
+
+namespace Flannel.Backends.Netlink;
+
+/// <summary>
+/// One change for <see cref="RouteNetlink.Batch"/>: the same message the single-request method of that name sends.
+/// Immutable; may be reused and shared.
+/// </summary>
+public sealed class NetlinkRequest
+{
+    private NetlinkRequest(NetlinkMessageBuilder builder, string operation)
+    {
+        // A copy: the batch patches flags and sequence numbers into its own buffer, never into this.
+        Message = builder.Message.ToArray();
+        Operation = operation;
+    }
+
+    /// <summary>What the request does, as a failure's <see cref="NetlinkException.Operation"/> names it.</summary>
+    public string Operation { get; }
+
+    internal ReadOnlyMemory<byte> Message { get; }
+
+    /// <summary>As <see cref="RouteNetlink.ReplaceNeighbour"/>.</summary>
+    public static NetlinkRequest ReplaceNeighbour(int linkIndex, Ip4Address address, PhysicalAddress mac)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
+        ArgumentNullException.ThrowIfNull(mac);
+        return new(
+            RtnlRequests.Neighbour(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, linkIndex, address, mac),
+            $"replace neighbour {address} lladdr {MacText.Format(mac)} dev #{linkIndex}");
+    }
+
+    /// <summary>As <see cref="RouteNetlink.DeleteNeighbour"/>.</summary>
+    public static NetlinkRequest DeleteNeighbour(int linkIndex, Ip4Address address)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
+        return new(RtnlRequests.Neighbour(RTM_DELNEIGH, 0, linkIndex, address, null), $"delete neighbour {address} dev #{linkIndex}");
+    }
+
+    /// <summary>As <see cref="RouteNetlink.ReplaceFdb"/>.</summary>
+    public static NetlinkRequest ReplaceFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
+        ArgumentNullException.ThrowIfNull(mac);
+        return new(
+            RtnlRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, linkIndex, mac, destination),
+            $"replace fdb {MacText.Format(mac)} dst {destination} dev #{linkIndex}");
+    }
+
+    /// <summary>As <see cref="RouteNetlink.DeleteFdb"/>.</summary>
+    public static NetlinkRequest DeleteFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
+        ArgumentNullException.ThrowIfNull(mac);
+        return new(
+            RtnlRequests.Fdb(RTM_DELNEIGH, 0, linkIndex, mac, destination),
+            $"delete fdb {MacText.Format(mac)} dst {destination} dev #{linkIndex}");
+    }
+
+    /// <summary>As <see cref="RouteNetlink.ReplaceRoute"/>.</summary>
+    public static NetlinkRequest ReplaceRoute(Route route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return new(RtnlRequests.Route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, route), $"replace route {route}");
+    }
+
+    /// <summary>As <see cref="RouteNetlink.DeleteRoute"/>.</summary>
+    public static NetlinkRequest DeleteRoute(Route route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return new(RtnlRequests.Route(RTM_DELROUTE, 0, route), $"delete route {route}");
+    }
+
+    public override string ToString() => Operation;
+}

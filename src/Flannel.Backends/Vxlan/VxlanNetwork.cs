@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Flannel.Backends.Host;
+using Flannel.Backends.Netlink;
+using Flannel.Subnet.Ip;
+using Flannel.Subnet.Leases;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Backends.Vxlan;
+
+/// <summary>
+/// The vxlan backend running for our lease: the device's address, and per peer the neighbour, FDB and route entries,
+/// programmed in netlink batches (thousands of peers in one pass), reconciled against the kernel every 10 s and at once
+/// when the kernel reports one of them deleted or its event queue overflowed.
+/// </summary>
+public sealed class VxlanNetwork : IBackendNetwork
+{
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
+    private const int ENOENT = 2, ESRCH = 3;
+
+    private readonly BackendContext _context;
+    private readonly RouteNetlink _rtnl;
+    private readonly VxlanInfo _device;
+    private readonly VxlanOptions _options;
+    private readonly ExternalInterface _iface;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly Dictionary<Ip4Network, VxlanPeer> _desired = [];
+    private readonly Channel<bool> _kick = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private Ip4Network? _address;
+
+    internal VxlanNetwork(BackendContext context, RouteNetlink rtnl, VxlanInfo device, VxlanOptions options, LeaseAttrs attrs, int mtu)
+    {
+        _context = context;
+        _rtnl = rtnl;
+        _device = device;
+        _options = options;
+        _iface = context.Iface;
+        LeaseAttrs = attrs;
+        Mtu = mtu;
+        _log = context.Logs.CreateLogger<VxlanNetwork>();
+    }
+
+    public LeaseAttrs LeaseAttrs { get; }
+
+    public int Mtu { get; }
+
+    public string DeviceName => _device.Name;
+
+    public int DeviceIndex => _device.Index;
+
+    public async Task ConfigureAsync(Lease lease, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            _address = new Ip4Network(lease.Key.Subnet.Network.Ip, 32);
+            EnsureAddress();
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    // flanneld's EnsureV4AddressOnLink: our /32, and no other address of the device inside the Network.
+    private void EnsureAddress()
+    {
+        if (_address is not { } want)
+        {
+            return;
+        }
+        bool present = false;
+        foreach (var a in _rtnl.ListAddresses(_device.Index))
+        {
+            if (a.Address == want)
+            {
+                present = true;
+            }
+            else if (_context.Config.Network.Contains(a.Address.Ip))
+            {
+                _rtnl.DeleteAddress(_device.Index, a.Address);
+            }
+        }
+        if (!present)
+        {
+            _rtnl.AddAddress(_device.Index, want);
+        }
+        _rtnl.SetLinkUp(_device.Index);
+    }
+
+    public async Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var toProgram = new List<VxlanPeer>();
+            var toRemove = new List<VxlanPeer>();
+            foreach (var e in events)
+            {
+                var subnet = e.Lease.Key.Subnet.Network;
+                _desired.TryGetValue(subnet, out var old);
+                if (e.Kind == LeaseEventKind.Removed)
+                {
+                    if (old is not null)
+                    {
+                        _desired.Remove(subnet);
+                        toRemove.Add(old);
+                        toProgram.RemoveAll(p => p.Subnet == subnet);
+                    }
+                    continue;
+                }
+                var peer = Plan(e.Lease);
+                if (peer is null)
+                {
+                    continue;
+                }
+                if (old is not null && old != peer)
+                {
+                    toRemove.Add(old); // another MAC or PublicIP: the old FDB entry would linger
+                }
+                _desired[subnet] = peer;
+                toProgram.RemoveAll(p => p.Subnet == subnet);
+                toProgram.Add(peer);
+            }
+            Remove(toRemove);
+            int entries = Program(toProgram);
+            if (toProgram.Count > 1)
+            {
+                VxlanLog.Programmed(_log, toProgram.Count, entries, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>The kernel entries for a peer lease, or null (logged) when it cannot be a vxlan peer of ours.</summary>
+    private VxlanPeer? Plan(Lease lease)
+    {
+        string subnet = lease.Key.Subnet.ToString();
+        if (!string.Equals(lease.Attrs.BackendType, BackendTypes.Vxlan, StringComparison.Ordinal))
+        {
+            VxlanLog.PeerIgnored(_log, subnet, $"backend type {lease.Attrs.BackendType ?? "udp"}, not vxlan");
+            return null;
+        }
+        if (VxlanBackendData.TryParse(lease.Attrs.BackendData) is not { } data)
+        {
+            VxlanLog.PeerIgnored(_log, subnet, $"BackendData without a valid VtepMAC: {lease.Attrs.BackendData}");
+            return null;
+        }
+        bool direct = false;
+        if (_options.DirectRouting)
+        {
+            // flanneld: direct when the kernel reaches the peer without a gateway, i.e. it is on our L2 network.
+            var route = _rtnl.GetRouteTo(lease.Attrs.PublicIP);
+            direct = route is { Gateway: null };
+            VxlanLog.DirectRoutingDecision(_log, subnet, direct
+                ? $"{lease.Attrs.PublicIP} is on our L2 network: route via it, no encapsulation"
+                : $"{lease.Attrs.PublicIP} is reached via a gateway: vxlan");
+        }
+        return new VxlanPeer(lease.Key.Subnet.Network, lease.Attrs.PublicIP, data.VtepMac, direct);
+    }
+
+    /// <summary>Programs peers in one netlink batch; a peer with any failed entry is rolled back. Returns entries sent.</summary>
+    private int Program(List<VxlanPeer> peers)
+    {
+        if (peers.Count == 0)
+        {
+            return 0;
+        }
+        var requests = new List<NetlinkRequest>();
+        var ranges = new List<(VxlanPeer Peer, int Start, int Count)>();
+        foreach (var p in peers)
+        {
+            int start = requests.Count;
+            requests.AddRange(p.Program(_device.Index));
+            ranges.Add((p, start, requests.Count - start));
+        }
+        var results = _rtnl.Batch(requests);
+        var rollback = new List<NetlinkRequest>();
+        foreach (var (peer, start, count) in ranges)
+        {
+            var failure = Enumerable.Range(start, count).Select(i => results[i]).FirstOrDefault(r => r is not null);
+            if (failure is null)
+            {
+                VxlanLog.PeerAdded(_log, peer.Subnet.ToString(), peer.PublicIP.ToString(), peer.How);
+                continue;
+            }
+            VxlanLog.PeerFailed(_log, peer.Subnet.ToString(), failure.Message);
+            var undo = peer.Unprogram(_device.Index).Reverse().ToList(); // same order as Program
+            rollback.AddRange(Enumerable.Range(0, count).Where(i => results[start + i] is null).Select(i => undo[i]));
+        }
+        if (rollback.Count > 0)
+        {
+            _rtnl.Batch(rollback);
+        }
+        return requests.Count;
+    }
+
+    private void Remove(List<VxlanPeer> peers)
+    {
+        if (peers.Count == 0)
+        {
+            return;
+        }
+        var requests = peers.SelectMany(p => p.Unprogram(_device.Index)).ToList();
+        var results = _rtnl.Batch(requests);
+        foreach (var (r, i) in results.Select((r, i) => (r, i)))
+        {
+            if (r is not null && r.Errno is not (ENOENT or ESRCH))
+            {
+                VxlanLog.ReconcileFailed(_log, $"removing {requests[i]}: {r.Message}");
+            }
+        }
+        foreach (var p in peers)
+        {
+            VxlanLog.PeerRemoved(_log, p.Subnet.ToString(), p.PublicIP.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Makes the kernel match the leases: missing or different entries are replaced, entries on our device for peers
+    /// that are gone are deleted. Idempotent; returns how many requests it had to send.
+    /// </summary>
+    public async Task<int> ReconcileAsync(CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            EnsureAddress();
+            int dev = _device.Index;
+            var network = _context.Config.Network;
+            var neighbours = _rtnl.ListNeighbours(dev);
+            var fdb = _rtnl.ListFdb(dev);
+            var routes = _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main).ToList();
+            var fixes = new List<NetlinkRequest>();
+            var what = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var p in _desired.Values)
+            {
+                if (!p.Direct)
+                {
+                    if (!neighbours.Any(n => n.Address == p.Subnet.Ip && p.Mac.Equals(n.Mac) && n.State == Neighbour.NudPermanent))
+                    {
+                        fixes.Add(NetlinkRequest.ReplaceNeighbour(dev, p.Subnet.Ip, p.Mac));
+                        what.Add("neighbour");
+                    }
+                    if (!fdb.Any(f => p.Mac.Equals(f.Mac) && f.Destination == p.PublicIP))
+                    {
+                        fixes.Add(NetlinkRequest.ReplaceFdb(dev, p.Mac, p.PublicIP));
+                        what.Add("fdb");
+                    }
+                }
+                if (!routes.Any(r => p.RouteMatches(r, dev)))
+                {
+                    fixes.Add(NetlinkRequest.ReplaceRoute(p.RouteOn(dev)));
+                    what.Add("route");
+                }
+            }
+            var wantedNeighbours = _desired.Values.Where(p => !p.Direct).Select(p => p.Subnet.Ip).ToHashSet();
+            foreach (var n in neighbours.Where(n => network.Contains(n.Address) && !wantedNeighbours.Contains(n.Address)))
+            {
+                fixes.Add(NetlinkRequest.DeleteNeighbour(dev, n.Address));
+                what.Add("stale neighbour");
+            }
+            foreach (var f in fdb.Where(f => f.Destination is not null && f.State == Neighbour.NudPermanent &&
+                                             !_desired.Values.Any(p => !p.Direct && p.Mac.Equals(f.Mac) && p.PublicIP == f.Destination)))
+            {
+                fixes.Add(NetlinkRequest.DeleteFdb(dev, f.Mac, f.Destination!.Value));
+                what.Add("stale fdb");
+            }
+            foreach (var r in routes.Where(r => r.LinkIndex == dev && r.Gateway is not null && network.Contains(r.Destination) &&
+                                                !_desired.Values.Any(p => p.RouteMatches(r, dev))))
+            {
+                fixes.Add(NetlinkRequest.DeleteRoute(r));
+                what.Add("stale route");
+            }
+            if (fixes.Count > 0)
+            {
+                var results = _rtnl.Batch(fixes);
+                foreach (var failure in results.Where(r => r is not null && r.Errno is not (ENOENT or ESRCH)))
+                {
+                    VxlanLog.ReconcileFailed(_log, failure!.Message);
+                }
+                VxlanLog.Repaired(_log, fixes.Count, string.Join(", ", what));
+            }
+            _context.Health.Report("backend", ReconcileInterval * 3);
+            return fixes.Count;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var watch = WatchAsync(ct);
+        using var timer = new PeriodicTimer(ReconcileInterval);
+        try
+        {
+            var tick = timer.WaitForNextTickAsync(ct).AsTask();
+            var kick = _kick.Reader.WaitToReadAsync(ct).AsTask();
+            while (true)
+            {
+                try
+                {
+                    await ReconcileAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NetlinkException or IOException)
+                {
+                    VxlanLog.ReconcileFailed(_log, e.Message);
+                }
+                var done = await Task.WhenAny(tick, kick).ConfigureAwait(false);
+                if (done == tick)
+                {
+                    if (!await tick.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                    tick = timer.WaitForNextTickAsync(ct).AsTask();
+                }
+                else
+                {
+                    await kick.ConfigureAwait(false);
+                    _kick.Reader.TryRead(out _);
+                    kick = _kick.Reader.WaitToReadAsync(ct).AsTask();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        await watch.ConfigureAwait(false);
+    }
+
+    // An entry of ours deleted by someone else (or lost events) triggers a reconcile at once.
+    private async Task WatchAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var watcher = NetlinkWatcher.Open(NetlinkGroups.Neighbours | NetlinkGroups.Ipv4Routes);
+            await foreach (var e in watcher.ReadEventsAsync(ct).ConfigureAwait(false))
+            {
+                bool ours = e switch
+                {
+                    NeighbourEvent { Deleted: true } n => n.LinkIndex == _device.Index,
+                    RouteEvent { Deleted: true } r => _context.Config.Network.Contains(r.Route.Destination),
+                    EventsLost => true,
+                    _ => false,
+                };
+                if (ours)
+                {
+                    _kick.Writer.TryWrite(true);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        // The device and its entries stay in the kernel (as flanneld leaves them): a restart finds them in place.
+        _rtnl.Dispose();
+        _lock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
