@@ -9,8 +9,10 @@
 #   3. convergence: flanneld also on host 2 (198.51.100.2); then 20 times: one new lease written with `etcdctl put`
 #      (t0 right before the put, so etcdctl's own start is included) and host 1 polled with `ip route show SUBNET`
 #      in a loop without sleep until the route is there (each poll costs ~1-2 ms: an upper bound); then the lease
-#      deleted and host 1 polled until the route is gone.
-# Ends with a summary of both figures, their targets, ratios and met/MISSED. Root only; everything it creates
+#      deleted and host 1 polled until the route is gone; also the time after the put returned, and host 1's
+#      flanneld CPU at rest for one reconcile period.
+# Ends with a summary of both figures, their targets, ratios and met/MISSED, and the load average (the figures are
+# wall-clock times: other work on the machine inflates them). Root only; everything it creates
 # (namespaces, processes by pid, files) is removed on exit or Ctrl-C.
 #
 # usage: bench/vxlan-scale.sh [N]                 (N peer leases, default 2000)
@@ -19,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-case "${1:-}" in -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 die() { echo "error: $*" >&2; exit 1; }
 n=${1:-2000}
 [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 30000)) || die "N must be a number from 1 to 30000 (got '$n')"
@@ -33,6 +35,8 @@ txn_ops=100                    # puts per etcd transaction (etcd's default --max
 rounds=20                      # new-lease convergence measurements
 cold_target_ms=2000 conv_target_ms=50
 cold_timeout_s=30 conv_timeout_s=5
+idle_s=10.5                    # seconds the daemon's CPU is sampled at rest (one reconcile period and a bit)
+idle_cpu=n/a
 work=$(mktemp -d /tmp/flannel-vxlan-scale.XXXXXX)
 p="fs$(printf '%04x' $((RANDOM % 65536)))"      # namespace prefix unique to this run
 sw=${p}sw h1=${p}h1 h2=${p}h2
@@ -65,6 +69,10 @@ etcdctl() {
     --command-timeout 1s "$@"
 }
 now_us() { now=${EPOCHREALTIME//[!0-9]/}; }   # microseconds into $now, without forking
+cpu_ticks() {  # utime + stime of PID (fields 14 and 15 of /proc/PID/stat; comm may hold spaces, so cut at ')')
+  sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
+}
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u / 1000}'; }               # microseconds -> "12.3"
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 max() { printf '%s\n' "$@" | sort -n | tail -n 1; }
@@ -80,15 +88,16 @@ lease_value() {
 }
 lease_key() { echo "$prefix/subnets/$(subnet_of "$1")-24"; }
 
-# write_leases FROM TO: one `etcdctl txn` per $txn_ops leases (stdin: no compares, the puts, no failure ops)
+# write_leases FROM TO: one `etcdctl txn` per $txn_ops leases (stdin: no compares, the puts, no failure ops; the
+# value double-quoted with its quotes escaped). Built without command substitutions: a fork per lease costs seconds.
 write_leases() {
-  local from=$1 to=$2 i j out v
+  local from=$1 to=$2 i j out
   for ((i = from; i <= to; i += txn_ops)); do
     {
       echo
       for ((j = i; j <= to && j < i + txn_ops; j++)); do
-        v=$(lease_value "$j")
-        printf 'put %s "%s"\n' "$(lease_key "$j")" "${v//\"/\\\"}"
+        printf 'put %s/subnets/10.%d.%d.0-24 "{\\"PublicIP\\":\\"198.51.100.%d\\",\\"PublicIPv6\\":null,\\"BackendType\\":\\"vxlan\\",\\"BackendData\\":{\\"VNI\\":1,\\"VtepMAC\\":\\"02:00:00:00:%02x:%02x\\"}}"\n' \
+          "$prefix" $((128 + j / 256)) $((j % 256)) $((10 + j % 200)) $((j >> 8 & 255)) $((j & 255))
       done
       echo; echo
     } >"$work/txn"
@@ -167,7 +176,7 @@ echo "wrote $n leases in $(ms "$write_us") ms ($(( (n + txn_ops - 1) / txn_ops )
 
 # --- cold start -----------------------------------------------------------------------------------------------------
 echo
-echo "== cold start: flanneld on host 1 with $n peer leases"
+echo "== cold start: flanneld on host 1 with $n peer leases (load average $(loadavg))"
 cold_ms=n/a env_ms=n/a
 now_us; t0=$now
 ip netns exec "$h1" "$flanneld" --etcd-endpoints http://198.51.100.254:2379 --iface eth0 \
@@ -214,8 +223,9 @@ echo "  daemon's own figure: ${programmed:-none (no 'vxlan: programmed N peers' 
 
 # --- convergence ----------------------------------------------------------------------------------------------------
 echo
-echo "== convergence: flanneld on host 2 too, then $rounds new leases, host 1 polled for each route"
-add_us=() put_us=() del_us=()
+echo "== convergence: flanneld on host 2 too, then $rounds new leases, host 1 polled for each route" \
+  "(load average $(loadavg))"
+add_us=() put_us=() after_us=() del_us=()
 if ! kill -0 "$pid1" 2>/dev/null; then
   echo "skipped: flanneld on host 1 is not running"
 else
@@ -251,8 +261,8 @@ else
       now_us; ((now < deadline)) || break
     done
     if ((seen)); then
-      add_us+=($((now - t0))) put_us+=($((tp - t0)))
-      add="route after $(ms $((now - t0))) ms (put returned at $(ms $((tp - t0))) ms)"
+      add_us+=($((now - t0))) put_us+=($((tp - t0))) after_us+=($((now - tp)))
+      add="route after $(ms $((now - t0))) ms (put returned at $(ms $((tp - t0))) ms, +$(ms $((now - tp))) ms)"
     else
       add="route NOT there after $conv_timeout_s s"
     fi
@@ -271,27 +281,38 @@ else
     printf 'round %2d: %-15s added: %s; deleted: %s\n' "$r" "$net/24" "$add" "$del"
     sleep 0.05
   done
-  if kill -0 "$pid1" 2>/dev/null && kill -0 "$pid2" 2>/dev/null; then :; else
+  if kill -0 "$pid1" 2>/dev/null && kill -0 "$pid2" 2>/dev/null; then
+    # what the daemon costs at rest with N peers: its periodic reconcile (every 10 s) compares every entry
+    c0=$(cpu_ticks "$pid1"); now_us; t0=$now
+    sleep "$idle_s"
+    c1=$(cpu_ticks "$pid1"); now_us
+    [ -z "$c0" ] || [ -z "$c1" ] || idle_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v us=$((now - t0)) \
+      'BEGIN {printf "%.1f", 100 * (b - a) / hz / (us / 1e6)}')
+    echo "flanneld on host 1 at rest with $((n + 1)) peers: $idle_cpu% of one core over $idle_s s" \
+      "(its reconcile runs every 10 s)"
+  else
     echo "a flanneld exited:"; echo "  host 1:"; daemon_problems h1; echo "  host 2:"; daemon_problems h2
   fi
 fi
-conv_med=n/a conv_max=n/a del_med=n/a put_med=n/a
+conv_med=n/a conv_max=n/a del_med=n/a put_med=n/a after_med=n/a after_max=n/a
 if ((${#add_us[@]})); then
   conv_med=$(ms "$(median "${add_us[@]}")") conv_max=$(ms "$(max "${add_us[@]}")")
   put_med=$(ms "$(median "${put_us[@]}")")
+  after_med=$(ms "$(median "${after_us[@]}")") after_max=$(ms "$(max "${after_us[@]}")")
 fi
 ((${#del_us[@]})) && del_med=$(ms "$(median "${del_us[@]}")")
 if [ "$conv_med" != n/a ]; then
   echo "new peer's route on another host: median $conv_med ms, max $conv_max ms (target $conv_target_ms ms)" \
     "ratio median $(ratio "$conv_med" "$conv_target_ms"), max $(ratio "$conv_max" "$conv_target_ms")" \
     "[${#add_us[@]}/$rounds rounds]"
-  echo "  (upper bound: includes etcdctl's start, its put returned after median $put_med ms, and one ip poll ~1-2 ms)"
+  echo "  (upper bound: includes etcdctl's start, its put returned after median $put_med ms, and one ip poll ~1-2 ms;" \
+    "after the put returned: median $after_med ms, max $after_max ms)"
 fi
 echo "deleted peer's route gone on another host: median $del_med ms [${#del_us[@]}/$rounds rounds]"
 
 # --- summary --------------------------------------------------------------------------------------------------------
 echo
-echo "== summary ($n peer leases, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
+echo "== summary ($n peer leases, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(loadavg))"
 printf '%-40s %10s   %-16s %-6s %s\n' figure ms target ratio verdict
 printf '%-40s %10s   %-16s %-6s %s\n' "cold start: $((3 * n)) entries after exec" "$cold_ms" "<= $cold_target_ms ms" \
   "$(ratio "$cold_ms" "$cold_target_ms")" "$(verdict "$cold_ms" "$cold_target_ms")"
@@ -299,6 +320,8 @@ printf '%-40s %10s   %-16s %-6s %s\n' "new peer's route, median of ${#add_us[@]}
   "$(ratio "$conv_med" "$conv_target_ms")" "$(verdict "$conv_med" "$conv_target_ms")"
 printf '%-40s %10s   %-16s %-6s %s\n' "new peer's route, max" "$conv_max" "<= $conv_target_ms ms" \
   "$(ratio "$conv_max" "$conv_target_ms")" "$(verdict "$conv_max" "$conv_target_ms")"
+printf '%-40s %10s   %-16s\n' "  of which after etcdctl put returned" "$after_med" "-"
 printf '%-40s %10s   %-16s\n' "deleted peer's route gone, median" "$del_med" "-"
 printf '%-40s %10s   %-16s\n' "writing $n leases (etcdctl txn)" "$(ms "$write_us")" "-"
+printf '%-40s %10s   %-16s\n' "flanneld at rest, % of one core" "$idle_cpu" "-"
 echo "flanneld v0.20.2 on the testbed: new peer's route about 40 ms"

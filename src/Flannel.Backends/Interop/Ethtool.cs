@@ -13,7 +13,7 @@ namespace Flannel.Backends.Interop;
 /// </summary>
 public static unsafe class Ethtool
 {
-    /// <summary><c>_IOWR</c>-less socket ioctl number (include/uapi/linux/sockios.h).</summary>
+    /// <summary>The ethtool socket ioctl (include/uapi/linux/sockios.h); the command is in ethtool_value.cmd.</summary>
     internal const nuint SIOCETHTOOL = 0x8946;
 
     /// <summary>Get / set TX checksumming (include/uapi/linux/ethtool.h).</summary>
