@@ -238,22 +238,31 @@ public sealed class VxlanNetwork : IBackendNetwork
             var routes = _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main).ToList();
             var fixes = new List<NetlinkRequest>();
             var what = new HashSet<string>(StringComparer.Ordinal);
+            // Sets, not scans: with thousands of peers an O(n^2) pass would hold the lock for a noticeable time.
+            var haveNeighbours = neighbours.Where(n => n.State == Neighbour.NudPermanent && n.Mac is not null)
+                .Select(n => (n.Address, Mac: n.Mac!.ToString())).ToHashSet();
+            var haveFdb = fdb.Where(f => f.Destination is not null).Select(f => (Mac: f.Mac.ToString(), f.Destination!.Value)).ToHashSet();
+            var haveRoutes = routes.Where(r => r.Gateway is not null)
+                .Select(r => (r.Destination, r.Gateway!.Value, r.LinkIndex)).ToHashSet();
+            var haveDirect = routes.Where(r => r.Gateway is not null).Select(r => (r.Destination, r.Gateway!.Value)).ToHashSet();
             foreach (var p in _desired.Values)
             {
+                string mac = p.Mac.ToString();
                 if (!p.Direct)
                 {
-                    if (!neighbours.Any(n => n.Address == p.Subnet.Ip && p.Mac.Equals(n.Mac) && n.State == Neighbour.NudPermanent))
+                    if (!haveNeighbours.Contains((p.Subnet.Ip, mac)))
                     {
                         fixes.Add(NetlinkRequest.ReplaceNeighbour(dev, p.Subnet.Ip, p.Mac));
                         what.Add("neighbour");
                     }
-                    if (!fdb.Any(f => p.Mac.Equals(f.Mac) && f.Destination == p.PublicIP))
+                    if (!haveFdb.Contains((mac, p.PublicIP)))
                     {
                         fixes.Add(NetlinkRequest.ReplaceFdb(dev, p.Mac, p.PublicIP));
                         what.Add("fdb");
                     }
                 }
-                if (!routes.Any(r => p.RouteMatches(r, dev)))
+                bool routed = p.Direct ? haveDirect.Contains((p.Subnet, p.PublicIP)) : haveRoutes.Contains((p.Subnet, p.Subnet.Ip, dev));
+                if (!routed)
                 {
                     fixes.Add(NetlinkRequest.ReplaceRoute(p.RouteOn(dev)));
                     what.Add("route");
@@ -265,14 +274,16 @@ public sealed class VxlanNetwork : IBackendNetwork
                 fixes.Add(NetlinkRequest.DeleteNeighbour(dev, n.Address));
                 what.Add("stale neighbour");
             }
+            var wantedFdb = _desired.Values.Where(p => !p.Direct).Select(p => (Mac: p.Mac.ToString(), p.PublicIP)).ToHashSet();
             foreach (var f in fdb.Where(f => f.Destination is not null && f.State == Neighbour.NudPermanent &&
-                                             !_desired.Values.Any(p => !p.Direct && p.Mac.Equals(f.Mac) && p.PublicIP == f.Destination)))
+                                             !wantedFdb.Contains((f.Mac.ToString(), f.Destination!.Value))))
             {
                 fixes.Add(NetlinkRequest.DeleteFdb(dev, f.Mac, f.Destination!.Value));
                 what.Add("stale fdb");
             }
+            var wantedRoutes = _desired.Values.Where(p => !p.Direct).Select(p => p.Subnet).ToHashSet();
             foreach (var r in routes.Where(r => r.LinkIndex == dev && r.Gateway is not null && network.Contains(r.Destination) &&
-                                                !_desired.Values.Any(p => p.RouteMatches(r, dev))))
+                                                !(wantedRoutes.Contains(r.Destination) && r.Gateway == r.Destination.Ip)))
             {
                 fixes.Add(NetlinkRequest.DeleteRoute(r));
                 what.Add("stale route");
