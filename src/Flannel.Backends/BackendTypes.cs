@@ -39,6 +39,21 @@ public static class BackendTypes
     public static IBackend Create(string type, BackendContext context) =>
         Normalize(type) is { } t ? Factories[t](context) : throw new BackendException(UnknownTypeMessage(type));
 
+    /// <summary>Parses the backend-specific keys of the Backend object as the backend will at start.</summary>
+    /// <exception cref="BackendException">A key has a wrong type or value.</exception>
+    public static void ValidateOptions(string type, string backendJson)
+    {
+        switch (Normalize(type))
+        {
+            case Udp:
+                _ = Flannel.Backends.Udp.UdpOptions.Parse(backendJson);
+                break;
+            case Vxlan:
+                _ = Flannel.Backends.Vxlan.VxlanOptions.Parse(backendJson);
+                break;
+        }
+    }
+
     /// <summary>flanneld's wording, followed by what would work.</summary>
     public static string UnknownTypeMessage(string type) =>
         $"unknown backend type: {type} (supported: {string.Join(", ", Supported)})";

@@ -56,12 +56,21 @@ public class CheckConfigCommandTests
     }
 
     [Fact]
-    public void A_known_type_this_build_does_not_run_yet_is_valid_with_a_warning()
+    public void Every_backend_type_is_valid_without_warnings_and_bad_backend_options_are_errors()
     {
-        var (code, output, err) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":"vxlan"}}""");
-        Assert.Equal(0, code);
-        Assert.StartsWith("warning: this build of flanneld does not run the vxlan backend yet", err, StringComparison.Ordinal);
-        Assert.Contains("\"Type\": \"vxlan\"", output, StringComparison.Ordinal);
+        foreach (var type in new[] { "vxlan", "udp", "host-gw", "VXLAN" })
+        {
+            var (code, output, err) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":""" + $"\"{type}\"}}}}");
+            Assert.Equal(0, code);
+            Assert.Equal("", err);
+            Assert.Contains($"\"Type\": \"{type}\"", output, StringComparison.Ordinal);
+        }
+        var (badCode, _, badErr) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":"vxlan","VNI":"one"}}""");
+        Assert.Equal(1, badCode);
+        Assert.StartsWith("error: vxlan backend: VNI must be a number", badErr, StringComparison.Ordinal);
+        var (portCode, _, portErr) = Run("""{"Network":"10.0.0.0/16","Backend":{"Type":"udp","Port":70000}}""");
+        Assert.Equal(1, portCode);
+        Assert.StartsWith("error: udp backend: Port must be a number", portErr, StringComparison.Ordinal);
     }
 
     [Fact]

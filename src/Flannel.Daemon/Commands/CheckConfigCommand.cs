@@ -52,10 +52,15 @@ public static class CheckConfigCommand
             stderr.WriteLine($"error: {BackendTypes.UnknownTypeMessage(config.BackendType)}");
             return 1;
         }
-        if (BackendTypes.Normalize(config.BackendType) is null)
+        try
         {
-            stderr.WriteLine($"warning: this build of flanneld does not run the {config.BackendType.ToLowerInvariant()} backend yet " +
-                             $"(it runs: {string.Join(", ", BackendTypes.Supported)}); flanneld hosts can use this config");
+            BackendTypes.ValidateOptions(config.BackendType, config.BackendJson);
+        }
+        catch (BackendException e)
+        {
+            // The backend would refuse it at start: a bad VNI, Port or DirectRouting value.
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
         }
         stdout.WriteLine(FormatEffective(config));
         return 0;

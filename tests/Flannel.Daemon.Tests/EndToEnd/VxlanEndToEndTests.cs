@@ -18,6 +18,8 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
         await using var bed = await Testbed.CreateAsync();
         bed.Etcdctl(true, "put", prefix + "/config", """{"Network":"10.70.0.0/16","Backend":{"Type":"vxlan"}}""");
         string h1 = bed.AddHost(1), h2 = bed.AddHost(2), h3 = bed.AddHost(3);
+        // Host 3 has a leftover flannel.1 that does not match the config (another port): it must be recreated.
+        Testbed.Ip(h3, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "dstport", "4789", "dev", "eth0", "local", "198.51.100.3");
         var d1 = TestDaemon.Start(bed, h1, prefix);
         var d2 = TestDaemon.Start(bed, h2, prefix);
         var d3 = TestDaemon.Start(bed, h3, prefix);
@@ -37,6 +39,8 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
         Assert.Contains("mtu 1450", link, StringComparison.Ordinal);
         Assert.Contains(net1.Split('/')[0] + "/32", Testbed.Ip(h1, "-br", "addr", "show", "flannel.1"), StringComparison.Ordinal);
         string mac1 = Mac(h1), mac2 = Mac(h2), mac3 = Mac(h3);
+        Assert.Contains("dstport 8472", Testbed.Ip(h3, "-d", "link", "show", "flannel.1"), StringComparison.Ordinal);
+        Assert.Contains("does not match the config", bed.LogOf(d3.Process), StringComparison.Ordinal);
         string lease1 = bed.Etcdctl(true, "get", "--print-value-only", $"{prefix}/subnets/{net1.Replace('/', '-')}").Stdout.Trim();
         Assert.Equal("""{"PublicIP":"198.51.100.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":""" + $"\"{mac1}\"}}}}", lease1);
 
@@ -84,6 +88,8 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
                                     !Fdb(h1).Contains(mac3, StringComparison.Ordinal),
             TimeSpan.FromSeconds(15), "host 3's route, neighbour and FDB entry removed on host 1");
         Assert.True(HasPeerEntries(h1, net2, mac2, "198.51.100.2"), "host 2's entries untouched");
+        Assert.True(Testbed.Ping(c1, a2), "two hosts left: c1 -> c2");
+        Assert.True(Testbed.Ping(c2, a1), "two hosts left: c2 -> c1");
         output.WriteLine(bed.LogOf(d1.Process));
 
         Assert.Equal(0, await d1.StopAsync());
