@@ -13,6 +13,9 @@ public sealed record DaemonSettings
     public string? DockerOptsFile { get; init; }
     public bool IpMasq { get; init; }
     public bool VxlanChecksumOffload { get; init; } = true;
+    public bool IptablesForwardRules { get; init; } = true;
+    public bool IpMasqRandomFully { get; init; } = true;
+    public TimeSpan IptablesResync { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan RenewMargin { get; init; } = TimeSpan.FromMinutes(60);
     public string HealthzIp { get; init; } = "0.0.0.0";
     public int HealthzPort { get; init; }
@@ -31,6 +34,9 @@ public sealed record DaemonSettings
         DockerOptsFile = f.DockerOptsFile.Value.Length == 0 ? null : f.DockerOptsFile.Value,
         IpMasq = f.IpMasq.Value,
         VxlanChecksumOffload = f.VxlanCsumOffload.Value,
+        IptablesForwardRules = f.IptablesForwardRules.Value,
+        IpMasqRandomFully = !f.IpMasqRandomFullyDisable.Value,
+        IptablesResync = TimeSpan.FromSeconds(Math.Max(1, f.IptablesResync.Value)),
         RenewMargin = TimeSpan.FromMinutes(f.RenewMargin.Value),
         HealthzIp = f.HealthzIp.Value,
         HealthzPort = f.HealthzPort.Value,

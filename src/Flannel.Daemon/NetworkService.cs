@@ -3,6 +3,7 @@ using Flannel.Backends;
 using Flannel.Backends.Host;
 using Flannel.Daemon.EnvFiles;
 using Flannel.Daemon.Health;
+using Flannel.Daemon.Rules;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Leases;
@@ -30,6 +31,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     private IBackendNetwork? _network;
     private NetworkConfig? _config;
     private Task _running = Task.CompletedTask;
+    private TrafficRules? _rules;
 
     public NetworkService(DaemonSettings settings, LeaseManager leases, IHostInterfaces host, ILoggerFactory logs,
         LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart)
@@ -62,6 +64,11 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         var lease = await _leases.AcquireAsync(_config, _network.LeaseAttrs, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
             .ConfigureAwait(false);
         await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
+        // Masquerade and forward rules before READY: dockerd starts after us and sets FORWARD to DROP.
+        var command = new HostCommand();
+        _rules = new TrafficRules(_config.EnableNFTables ? new NftablesFilter(command) : new IptablesFilter(command),
+            _settings.IptablesResync, _settings.IpMasq, _settings.IptablesForwardRules, _settings.IpMasqRandomFully, _log, _health);
+        _rules.Apply(_config.Network, lease.Key.Subnet);
         WriteEnvFiles(lease);
         _health.MarkReady();
         DaemonLog.Ready(_log, lease.Key.ToString(), backend.Type, _sinceStart.ElapsedMilliseconds);
@@ -71,7 +78,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             Supervise("backend", _network.RunAsync(ct)),
             Supervise("lease renewal", _leases.RunAsync(ct)),
             Supervise("peer watch", _leases.WatchPeersAsync(_network.HandlePeersAsync, ct)),
-            Supervise("lease follower", FollowReacquiredAsync(ct)));
+            Supervise("lease follower", FollowReacquiredAsync(ct)),
+            Supervise("iptables", _rules.RunAsync(ct)));
     }
 
     // A loop that ends with an error is fatal: the daemon stops with exit status 1 and systemd restarts it
@@ -98,6 +106,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         await foreach (var lease in _leases.Reacquired.ReadAllAsync(ct).ConfigureAwait(false))
         {
             await _network!.ConfigureAsync(lease, ct).ConfigureAwait(false);
+            _rules?.Apply(_config!.Network, lease.Key.Subnet);
             WriteEnvFiles(lease);
         }
     }
