@@ -147,22 +147,8 @@ internal sealed unsafe class TunToWire : IDisposable
         using var tunFd = tun.Borrow();
         using var sockFd = socket.Borrow();
         using var stopFd = stop.Borrow();
-        var fds = stackalloc Tmds.Linux.pollfd[2];
-        fds[0].fd = tunFd.Value;
-        fds[0].events = LibC.POLLIN;
-        fds[1].fd = stopFd.Value;
-        fds[1].events = LibC.POLLIN;
-        while (true)
+        while (PumpPoll.Wait(tunFd.Value, stopFd.Value))
         {
-            fds[0].revents = fds[1].revents = 0;
-            if (LibC.poll(fds, 2, -1) < 0 && Marshal.GetLastPInvokeError() != LibC.EINTR)
-            {
-                throw new LinuxException("poll", Marshal.GetLastPInvokeError());
-            }
-            if (fds[1].revents != 0)
-            {
-                return;
-            }
             var table = peers();
             bool more = true;
             while (more)
