@@ -2,33 +2,71 @@
 # The demo: builds flanneld as a native binary, starts etcd and two simulated Docker hosts in network namespaces
 # (underlay 198.51.100.0/24), runs flanneld on each, gives each host a "docker" bridge on its leased subnet with a
 # "container" namespace behind it, and has the containers ping each other across the hosts.
-# Everything it creates (namespaces, processes by pid, files) is removed on exit or Ctrl-C.
+# With --docker each host runs a real dockerd (Debian's docker.io) instead: flanneld --ip-masq writes subnet.env,
+# scripts/mk-docker-opts.sh turns it into dockerd's options (--bip, --mtu, --ip-masq=false), and a busybox container
+# on each host pings the other one at the address Docker gave it.
+# Everything it creates (namespaces, processes by pid, containers, files) is removed on exit or Ctrl-C.
 # Exits 0 only when the containers reached each other both ways.
 #
-# usage: scripts/demo.sh [--backend host-gw]
+# usage: scripts/demo.sh [--backend host-gw|vxlan|udp] [--docker]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-backend=host-gw
+backend=host-gw docker=0
+usage="usage: scripts/demo.sh [--backend host-gw|vxlan|udp] [--docker]"
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=${2:?--backend needs a value}; shift 2 ;;
     --backend=*) backend=${1#--backend=}; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument: $1 (usage: scripts/demo.sh [--backend host-gw])" >&2; exit 2 ;;
+    --docker) docker=1; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 ($usage)" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" != 0 ]; then echo "error: the demo creates network namespaces: run it as root" >&2; exit 1; fi
 
-ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps gcc:gcc
+ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps gcc:gcc iptables:iptables
+if [ "$docker" = 1 ]; then
+  ensure_packages dockerd:docker.io busybox:busybox-static iptables:iptables
+  # docker.io's own binaries: another Docker's client may come first on PATH (e.g. /usr/local/bin/docker).
+  dockerd_bin=/usr/sbin/dockerd docker_bin=/usr/bin/docker busybox_bin=$(command -v busybox)
+  for f in "$dockerd_bin" "$docker_bin"; do [ -x "$f" ] || { echo "error: $f missing (Debian's docker.io)" >&2; exit 1; }; done
+fi
 ensure_dotnet
 
 work=$(mktemp -d /tmp/flannel-demo.XXXXXX)
 p="fd$(printf '%04x' $((RANDOM % 65536)))"   # namespace prefix unique to this run
-namespaces=() pids=()
+namespaces=() pids=() dockerd_pids=() docker_hosts=()
+# SIGTERM to each pid, SIGKILL to those still running after 10 s.
+stop_pids() {
+  local pid alive _
+  for pid in "$@"; do kill "$pid" 2>/dev/null; done
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"; done
+  return 0
+}
 cleanup() {
   set +e
+  # Docker first: remove the containers (a `sleep` ignores SIGTERM), stop each dockerd by its pid (it stops its
+  # containerd), then remove the cgroups it made under its --cgroup-parent.
+  local n ids d
+  for n in "${docker_hosts[@]}"; do
+    ids=$("$docker_bin" -H "unix://$work/docker$n/docker.sock" ps -aq 2>/dev/null)
+    # shellcheck disable=SC2086 # one argument per container id
+    [ -n "$ids" ] && "$docker_bin" -H "unix://$work/docker$n/docker.sock" rm -f $ids >/dev/null 2>&1
+  done
+  ((${#dockerd_pids[@]})) && stop_pids "${dockerd_pids[@]}"
+  for n in "${docker_hosts[@]}"; do
+    for d in /sys/fs/cgroup/*/"${p}h${n}d"; do
+      [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+  done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
   for ((i=${#namespaces[@]}-1; i>=0; i--)); do ip netns delete "${namespaces[$i]}" 2>/dev/null; done
@@ -72,7 +110,9 @@ for n in 1 2; do
   ip -n "$h" addr add "198.51.100.$n/24" dev eth0
   ip -n "$h" link set eth0 up
   ip -n "$h" link set lo up
-  in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+  # With Docker: forwarding off, as on a freshly booted host; dockerd turns it on and sets the FORWARD policy to DROP,
+  # so only flanneld's forward rules let the other hosts' traffic in.
+  in_ns "$h" sysctl -qw net.ipv4.ip_forward=$((1 - docker))
 done
 
 config="{\"Network\":\"10.10.0.0/16\",\"Backend\":{\"Type\":\"$backend\"}}"
@@ -80,9 +120,11 @@ step "network config: flanneld check-config, then etcdctl put /coreos.com/networ
 echo "$config" | "$flanneld" check-config - || fail "the config was refused"
 etcdctl put /coreos.com/network/config "$config"
 
-step "start flanneld on both hosts (--iface eth0)"
+flanneld_flags=()
+[ "$docker" = 1 ] && flanneld_flags=(--ip-masq)   # flanneld masquerades; mk-docker-opts then turns Docker's off
+step "start flanneld on both hosts (--iface eth0 ${flanneld_flags[*]})"
 for n in 1 2; do
-  ip netns exec "${p}h$n" "$flanneld" --etcd-endpoints http://198.51.100.254:2379 --iface eth0 \
+  ip netns exec "${p}h$n" "$flanneld" --etcd-endpoints http://198.51.100.254:2379 --iface eth0 "${flanneld_flags[@]}" \
     --subnet-file "$work/h$n.env" --docker-opts-file "$work/h$n.docker" >"$work/flanneld-h$n.log" 2>&1 &
   pids+=($!)
 done
@@ -95,6 +137,73 @@ done
 
 step "the leases in etcd"
 etcdctl get --prefix /coreos.com/network/subnets/
+
+if [ "$docker" = 1 ]; then
+  # ip netns exec mounts a fresh /sys, which hides /sys/fs/cgroup, and dockerd needs the cgroups: this wrapper (run in
+  # the mount namespace ip netns exec made, so nothing leaks out) mounts the host's hierarchies again, then execs dockerd.
+  cat >"$work/dockerd-in-netns.sh" <<'WRAPPER'
+set -e
+if awk '$3 == "cgroup" { found = 1 } END { exit !found }' /proc/1/mounts; then
+  mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
+  awk '($3 == "cgroup" || $3 == "cgroup2") && $2 ~ "^/sys/fs/cgroup/" { print $3, $2, $4 }' /proc/1/mounts |
+  while read -r type dir opts; do mkdir -p "$dir"; mount -t "$type" -o "$opts" "$type" "$dir"; done
+else
+  mount -t cgroup2 cgroup2 /sys/fs/cgroup
+fi
+exec "$@"
+WRAPPER
+  # The image, without a registry: busybox-static and its applets.
+  mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp" "$work/rootfs/root"
+  cp "$busybox_bin" "$work/rootfs/bin/busybox"
+  for a in $("$busybox_bin" --list); do [ "$a" = busybox ] || ln -sf busybox "$work/rootfs/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$work/rootfs/etc/passwd"
+  printf 'root:x:0:\n' >"$work/rootfs/etc/group"
+  tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+
+  for n in 1 2; do
+    h=${p}h$n dir=$work/docker$n
+    step "host $n: scripts/mk-docker-opts.sh, then dockerd with its options"
+    in_ns "$h" sh scripts/mk-docker-opts.sh -f "$work/h$n.env" -d "$work/h$n.docker-opts" || fail "mk-docker-opts.sh on host $n"
+    cat "$work/h$n.docker-opts"
+    DOCKER_OPTS=
+    # shellcheck disable=SC1090
+    . "$work/h$n.docker-opts"
+    mkdir -p "$dir"
+    docker_hosts+=("$n")
+    # `ip netns exec` directly (see etcd above), so that $! is dockerd's pid (the wrapper execs it).
+    # shellcheck disable=SC2086 # DOCKER_OPTS is a list of options
+    ip netns exec "$h" sh "$work/dockerd-in-netns.sh" "$dockerd_bin" --data-root "$dir/data" --exec-root "$dir/exec" \
+      --pidfile "$dir/dockerd.pid" -H "unix://$dir/docker.sock" --cgroup-parent="/${h}d" --iptables=true \
+      $DOCKER_OPTS >"$work/dockerd-h$n.log" 2>&1 &
+    dockerd_pids+=($!)
+    echo "started dockerd$DOCKER_OPTS (pid $!)"
+  done
+  for n in 1 2; do
+    dk=("$docker_bin" -H "unix://$work/docker$n/docker.sock")
+    for _ in $(seq 300); do "${dk[@]}" info >/dev/null 2>&1 && break; sleep 0.1; done
+    "${dk[@]}" info >/dev/null 2>&1 || fail "dockerd on host $n did not start"
+    "${dk[@]}" import "$work/rootfs.tar" local/busybox >/dev/null
+    "${dk[@]}" run -d --name "c$n" local/busybox sleep 3600 >/dev/null
+    addr=$("${dk[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' "c$n")
+    eval "addr$n=$addr"
+    step "host $n: docker ps (container c$n at $addr)"
+    "${dk[@]}" ps
+    "${dk[@]}" exec "c$n" ip -4 addr show eth0
+  done
+  echo "-- host 2: the FORWARD chain (Docker's policy DROP; flanneld's FLANNEL-FWD lets the Network in)"
+  in_ns "${p}h2" iptables -S FORWARD
+
+  step "container c1 on host 1 pings c2 on host 2 ($addr2), and back ($addr1)"
+  d1=("$docker_bin" -H "unix://$work/docker1/docker.sock") d2=("$docker_bin" -H "unix://$work/docker2/docker.sock")
+  ok=1
+  # A first echo may take a moment while fresh bridges, neighbour entries and routes settle.
+  for _ in $(seq 10); do "${d1[@]}" exec c1 ping -c 1 -W 1 "$addr2" >/dev/null && break; done
+  "${d1[@]}" exec c1 ping -c 3 -W 2 "$addr2" || ok=0
+  "${d2[@]}" exec c2 ping -c 3 -W 2 "$addr1" || ok=0
+  [ "$ok" = 1 ] || fail "the containers did not reach each other"
+  step "ok: $backend carried traffic between Docker containers on the two hosts"
+  exit 0
+fi
 
 step "a docker-like bridge on each host's subnet, and a container behind it"
 for n in 1 2; do

@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# docker.io (dockerd, docker, containerd, runc), busybox-static and iptables/nftables: the end-to-end test that runs
+# a real dockerd in each simulated host (tests/Flannel.TestSupport/DockerHost.cs).
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps \
-  systemd-analyze:systemd gcc:gcc
+  systemd-analyze:systemd gcc:gcc dockerd:docker.io busybox:busybox-static iptables:iptables nft:nftables
 ensure_dotnet
 
 results=artifacts/test-results
