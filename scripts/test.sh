@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # docker.io (dockerd, docker, containerd, runc), busybox-static and iptables/nftables: the end-to-end test that runs
 # a real dockerd in each simulated host (tests/Flannel.TestSupport/DockerHost.cs).
-ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps \
+ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps openssl:openssl \
   systemd-analyze:systemd gcc:gcc dockerd:docker.io busybox:busybox-static iptables:iptables nft:nftables
 ensure_dotnet
 

@@ -60,7 +60,12 @@ public static class DaemonRunner
             {
                 await host.RunAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (OperationCanceledException)
+            {
+                // SIGTERM while still starting (waiting for etcd or its config): a clean stop, not a crash.
+                return 0;
+            }
+            catch (Exception e)
             {
                 DaemonLog.StartFailed(log, e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message);
                 return 1;
@@ -93,7 +98,7 @@ public static class DaemonRunner
         s.AddSingleton(settings);
         s.AddSingleton(sinceStart);
         s.AddSingleton(TimeProvider.System);
-        s.AddSingleton(sp => new LoopHealthRegistry(sp.GetRequiredService<TimeProvider>(), "lease-renewal", "peer-watch", "own-lease-watch", "backend"));
+        s.AddSingleton(sp => new LoopHealthRegistry(sp.GetRequiredService<TimeProvider>(), "lease-renewal", "peer-watch", "own-lease-watch", "backend", EtcdProbe.Name));
         s.AddSingleton(_ => new EtcdConnection(settings.Etcd));
         s.AddSingleton<ISubnetRegistry>(sp => new EtcdSubnetRegistry(sp.GetRequiredService<EtcdConnection>(), sp.GetRequiredService<ILogger<EtcdSubnetRegistry>>()));
         s.AddSingleton(sp => new LeaseManager(
@@ -108,6 +113,7 @@ public static class DaemonRunner
             s.AddHostedService(sp => new HealthServer(sp.GetRequiredService<LoopHealthRegistry>(), sp.GetRequiredService<ILogger<HealthServer>>(),
                 settings.HealthzIp, settings.HealthzPort));
         }
+        s.AddHostedService(sp => new EtcdProbe(sp.GetRequiredService<ISubnetRegistry>(), sp.GetRequiredService<LoopHealthRegistry>()));
         s.AddHostedService(sp => new NetworkService(settings, sp.GetRequiredService<LeaseManager>(), sp.GetRequiredService<IHostInterfaces>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<LoopHealthRegistry>(),
             sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<Stopwatch>()));

@@ -79,7 +79,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             Supervise("lease renewal", _leases.RunAsync(ct)),
             Supervise("peer watch", _leases.WatchPeersAsync(_network.HandlePeersAsync, ct)),
             Supervise("lease follower", FollowReacquiredAsync(ct)),
-            Supervise("iptables", _rules.RunAsync(ct)));
+            Supervise("iptables", _rules.RunAsync(ct)),
+            Supervise("config watch", _leases.WatchConfigAsync(_config, ct)));
     }
 
     // A loop that ends with an error is fatal: the daemon stops with exit status 1 and systemd restarts it

@@ -31,6 +31,9 @@ public sealed class Testbed : IAsyncDisposable
 
     public int EtcdPort { get; private set; }
 
+    /// <summary>The testbed's etcd (a fault test may SIGSTOP/SIGCONT it by this pid).</summary>
+    public Process? EtcdProcess { get; private set; }
+
     public string EtcdEndpoint => $"http://{EtcdAddress}:{EtcdPort}";
 
     public static async Task<Testbed> CreateAsync()
@@ -184,7 +187,7 @@ public sealed class Testbed : IAsyncDisposable
     {
         EtcdPort = 2379;
         string client = EtcdEndpoint, peer = $"http://{EtcdAddress}:2380";
-        Start(SwitchNs, EtcdServer.Binary,
+        EtcdProcess = Start(SwitchNs, EtcdServer.Binary,
         [
             "--name", "bed", "--data-dir", Path.Combine(_dir, "etcd"),
             "--listen-client-urls", client, "--advertise-client-urls", client,

@@ -73,20 +73,20 @@ public static class CheckConfigCommand
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
-            WriteOrNull(w, "Network", c.EnableIPv4 ? c.Network.ToString() : null);
+            WriteIfSet(w, "Network", c.EnableIPv4 ? c.Network.ToString() : null);
             w.WriteNumber("SubnetLen", c.EnableIPv4 ? c.SubnetLen : 0);
-            WriteOrNull(w, "SubnetMin", c.EnableIPv4 ? c.SubnetMin.ToString() : null);
-            WriteOrNull(w, "SubnetMax", c.EnableIPv4 ? c.SubnetMax.ToString() : null);
+            WriteIfSet(w, "SubnetMin", c.EnableIPv4 ? c.SubnetMin.ToString() : null);
+            WriteIfSet(w, "SubnetMax", c.EnableIPv4 ? c.SubnetMax.ToString() : null);
             w.WriteBoolean("EnableIPv4", c.EnableIPv4);
             w.WriteBoolean("EnableIPv6", c.EnableIPv6);
             if (c.EnableNFTables)
             {
                 w.WriteBoolean("EnableNFTables", true);
             }
-            WriteOrNull(w, "IPv6Network", c.IPv6Network?.ToString());
+            WriteIfSet(w, "IPv6Network", c.IPv6Network?.ToString());
             w.WriteNumber("IPv6SubnetLen", c.IPv6SubnetLen);
-            WriteOrNull(w, "IPv6SubnetMin", c.IPv6SubnetMin?.ToString());
-            WriteOrNull(w, "IPv6SubnetMax", c.IPv6SubnetMax?.ToString());
+            WriteIfSet(w, "IPv6SubnetMin", c.IPv6SubnetMin?.ToString());
+            WriteIfSet(w, "IPv6SubnetMax", c.IPv6SubnetMax?.ToString());
             w.WritePropertyName("Backend");
             using (var backend = JsonDocument.Parse(c.BackendJson))
             {
@@ -97,13 +97,11 @@ public static class CheckConfigCommand
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void WriteOrNull(Utf8JsonWriter w, string name, string? value)
+    private static void WriteIfSet(Utf8JsonWriter w, string name, string? value)
     {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
+        // Absent rather than null: flanneld's parser (and ours) refuses "IPv6Network": null, and the printed config
+        // must be one that can be put back into etcd.
+        if (value is not null)
         {
             w.WriteString(name, value);
         }

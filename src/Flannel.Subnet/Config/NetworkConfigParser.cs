@@ -23,13 +23,23 @@ public static class NetworkConfigParser
         {
             doc = JsonDocument.Parse(json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
+            // ArgumentException: a .NET string holding a lone surrogate cannot be transcoded to UTF-8.
             throw new NetworkConfigException($"invalid JSON in network config: {e.Message}", e);
         }
         using (doc)
         {
-            return Parse(doc.RootElement);
+            try
+            {
+                return Parse(doc.RootElement);
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json refuses to unescape a lone surrogate (\ud800) into a .NET string; Go would replace it
+                // with U+FFFD, but no valid config contains one, so it is reported as invalid.
+                throw new NetworkConfigException($"invalid text in network config: {e.Message}", e);
+            }
         }
     }
 

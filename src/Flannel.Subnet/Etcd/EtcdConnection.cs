@@ -62,17 +62,46 @@ public sealed class EtcdConnection : IDisposable
     /// <summary>Runs one etcd call with the current headers; on an invalid or expired token, authenticates again once.</summary>
     public async Task<T> CallAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct)
     {
-        var headers = await GetHeadersAsync(ct).ConfigureAwait(false);
         try
         {
-            return await call(headers).ConfigureAwait(false);
+            var headers = await GetHeadersAsync(ct).ConfigureAwait(false);
+            try
+            {
+                return await call(headers).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (headers is not null && e.StatusCode == StatusCode.Unauthenticated)
+            {
+                _headers = null;
+                headers = await GetHeadersAsync(ct).ConfigureAwait(false);
+                return await call(headers).ConfigureAwait(false);
+            }
         }
-        catch (RpcException e) when (headers is not null && e.StatusCode == StatusCode.Unauthenticated)
+        catch (RpcException e) when (_options.UseTls && IsTlsFailure(e))
         {
-            _headers = null;
-            headers = await GetHeadersAsync(ct).ConfigureAwait(false);
-            return await call(headers).ConfigureAwait(false);
+            // gRPC reports a refused client certificate as a failed HTTP/2 handshake: say what the operator can fix.
+            throw new RpcException(new Status(e.StatusCode, TlsFailureHint + e.Status.Detail, e.Status.DebugException), e.Trailers);
         }
+    }
+
+    internal const string TlsFailureHint =
+        "TLS handshake with etcd failed (check that --etcd-cafile is the CA of etcd's server certificate and that etcd " +
+        "trusts the client certificate of --etcd-certfile/--etcd-keyfile): ";
+
+    private static bool IsTlsFailure(RpcException e)
+    {
+        if (e.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal))
+        {
+            return false;
+        }
+        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
+        {
+            if (x is System.Security.Authentication.AuthenticationException || x.GetType().Name.Contains("Ssl", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return e.Status.Detail.Contains("HTTP/2 handshake", StringComparison.Ordinal) ||
+               e.Status.Detail.Contains("SSL", StringComparison.Ordinal);
     }
 
     /// <summary>Forgets the auth token so the next call authenticates again (after the server rejected it).</summary>

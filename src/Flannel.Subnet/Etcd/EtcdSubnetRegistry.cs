@@ -14,6 +14,7 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
 {
     private readonly EtcdConnection _etcd;
     private readonly ILogger _log;
+    private readonly OncePerRevision _badValues = new(); // both watch loops and every resync decode the same keys
 
     public EtcdSubnetRegistry(EtcdConnection etcd, ILogger<EtcdSubnetRegistry> log)
     {
@@ -157,7 +158,10 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
                 string keyText = ev.Kv.Key.ToStringUtf8();
                 if (!SubnetKeyCodec.TryParse(keyText, out var key))
                 {
-                    SubnetLog.BadSubnetKey(_log, keyText);
+                    if (_badValues.FirstTime(keyText, ev.Kv.ModRevision))
+                    {
+                        SubnetLog.BadSubnetKey(_log, keyText);
+                    }
                     continue;
                 }
                 if (ev.Type == Event.Types.EventType.Delete)
@@ -192,7 +196,10 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         string keyText = kv.Key.ToStringUtf8();
         if (!SubnetKeyCodec.TryParse(keyText, out var key))
         {
-            SubnetLog.BadSubnetKey(_log, keyText);
+            if (_badValues.FirstTime(keyText, kv.ModRevision))
+            {
+                SubnetLog.BadSubnetKey(_log, keyText);
+            }
             return null;
         }
         return TryDecode(kv, key);
@@ -206,7 +213,10 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         }
         catch (LeaseDecodeException e)
         {
-            SubnetLog.BadLeaseValue(_log, key.ToString(), e.Message);
+            if (_badValues.FirstTime(key.ToString(), kv.ModRevision))
+            {
+                SubnetLog.BadLeaseValue(_log, key.ToString(), e.Message);
+            }
             return null;
         }
     }

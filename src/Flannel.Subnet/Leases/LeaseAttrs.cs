@@ -64,6 +64,25 @@ public sealed record LeaseAttrs(
     /// </summary>
     public static LeaseAttrs FromJson(ReadOnlySpan<byte> utf8)
     {
+        try
+        {
+            var attrs = FromJsonCore(utf8);
+            _ = attrs.ToJson(); // what we cannot write back (a lone surrogate inside BackendData) is not a lease either
+            return attrs;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // Invalid UTF-8 or an escaped lone surrogate: System.Text.Json refuses to turn it into a .NET string.
+            throw new LeaseDecodeException($"lease value holds text that is not valid Unicode: {e.Message}", e);
+        }
+    }
+
+    private static LeaseAttrs FromJsonCore(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > MaxValueBytes)
+        {
+            throw new LeaseDecodeException($"lease value is {utf8.Length} bytes, more than the {MaxValueBytes} a flannel lease can need");
+        }
         JsonDocument doc;
         try
         {
@@ -115,6 +134,9 @@ public sealed record LeaseAttrs(
             return new LeaseAttrs(publicIp, publicIpv6, string.IsNullOrEmpty(type) ? null : type, data, data6);
         }
     }
+
+    /// <summary>A flannel lease value is a few hundred bytes; anything this large is not one.</summary>
+    public const int MaxValueBytes = 64 * 1024;
 
     private static string? RawOrNull(JsonElement e) => e.ValueKind == JsonValueKind.Null ? null : e.GetRawText();
 

@@ -20,6 +20,9 @@ public sealed record LeaseManagerOptions
 
     public TimeSpan ConfigRetry { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the running daemon reads the config again to report a change (it is never applied live).</summary>
+    public TimeSpan ConfigPoll { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How many times a lost creation race is retried (flannel's raceRetries).</summary>
     public int RaceRetries { get; init; } = 10;
 
@@ -53,6 +56,8 @@ public sealed class LeaseManager : IDisposable
     private Lease? _current;
     private NetworkConfig? _config;
     private LeaseAttrs? _attrs;
+    private string? _configJson;
+    private readonly OncePerRevision _rejected = new();
 
     public LeaseManager(ISubnetRegistry registry, LeaseManagerOptions options, ILogger<LeaseManager> log, string configKey = "/coreos.com/network/config")
     {
@@ -93,6 +98,7 @@ public sealed class LeaseManager : IDisposable
                     {
                         SubnetLog.ConfigWarning(_log, w);
                     }
+                    _configJson = json;
                     return config;
                 }
             }
@@ -214,25 +220,176 @@ public sealed class LeaseManager : IDisposable
     /// Watches the other hosts' leases until cancelled: a snapshot first (as added events), then every change.
     /// Our own lease is never reported, whichever subnet we hold at the time.
     /// </summary>
-    public Task WatchPeersAsync(Func<IReadOnlyList<LeaseEvent>, CancellationToken, Task> onEvents, CancellationToken ct) =>
-        new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "peer-watch" }).RunAsync(
+    public Task WatchPeersAsync(Func<IReadOnlyList<LeaseEvent>, CancellationToken, Task> onEvents, CancellationToken ct)
+    {
+        // The peers handed to the backend: a lease that fails validation is never programmed, and one that turns bad
+        // is removed. A rejection is logged once per key and revision.
+        var accepted = new Dictionary<SubnetKey, Lease>();
+        return new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "peer-watch" }).RunAsync(
             k => Current is not { } own || own.Key != k,
             async (events, token) =>
             {
+                var passed = new List<LeaseEvent>(events.Count);
                 foreach (var e in events)
                 {
+                    var key = e.Lease.Key;
                     if (e.Kind == LeaseEventKind.Added)
                     {
-                        SubnetLog.PeerAdded(_log, e.Lease.Key.ToString(), e.Lease.Attrs.PublicIP.ToString(), e.Lease.Attrs.BackendType ?? "udp");
+                        if (PeerProblem(e.Lease, accepted) is { } problem)
+                        {
+                            if (_rejected.FirstTime(key.ToString(), e.Lease.ModRevision))
+                            {
+                                LeaseLog.PeerRejected(_log, key.ToString(), e.Lease.ModRevision, problem);
+                            }
+                            if (accepted.Remove(key, out var was))
+                            {
+                                SubnetLog.PeerRemoved(_log, key.ToString(), was.Attrs.PublicIP.ToString());
+                                passed.Add(new LeaseEvent(LeaseEventKind.Removed, was));
+                            }
+                            continue;
+                        }
+                        accepted[key] = e.Lease;
+                        SubnetLog.PeerAdded(_log, key.ToString(), e.Lease.Attrs.PublicIP.ToString(), e.Lease.Attrs.BackendType ?? "udp");
+                        passed.Add(e);
                     }
-                    else
+                    else if (accepted.Remove(key, out var was))
                     {
-                        SubnetLog.PeerRemoved(_log, e.Lease.Key.ToString(), e.Lease.Attrs.PublicIP.ToString());
+                        SubnetLog.PeerRemoved(_log, key.ToString(), was.Attrs.PublicIP.ToString());
+                        passed.Add(new LeaseEvent(LeaseEventKind.Removed, was));
                     }
                 }
-                await onEvents(events, token).ConfigureAwait(false);
+                if (passed.Count > 0)
+                {
+                    await onEvents(passed, token).ConfigureAwait(false);
+                }
             },
             ct);
+    }
+
+    /// <summary>Why a peer lease must not be programmed, or null when it may: a subnet this network cannot have
+    /// handed out, one overlapping ours or an accepted peer's, or our own public IP.</summary>
+    private string? PeerProblem(Lease lease, Dictionary<SubnetKey, Lease> accepted)
+    {
+        var config = _config;
+        var key = lease.Key;
+        if (config is not null && config.EnableIPv4)
+        {
+            var sn = key.Subnet;
+            if (!config.Network.Contains(sn))
+            {
+                return $"subnet {sn} is outside the network {config.Network}";
+            }
+            if (sn.PrefixLength != config.SubnetLen)
+            {
+                return $"subnet {sn} is a /{sn.PrefixLength}, the network's subnets are /{config.SubnetLen}";
+            }
+        }
+        if (lease.Attrs.PublicIP == default)
+        {
+            return "it has no PublicIP";
+        }
+        if (_attrs is { } mine && lease.Attrs.PublicIP == mine.PublicIP)
+        {
+            return $"its PublicIP {lease.Attrs.PublicIP} is this host's own";
+        }
+        if (_attrs is { } ours && !string.Equals(lease.Attrs.BackendType ?? "udp", ours.BackendType ?? "udp", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"backend type {lease.Attrs.BackendType ?? "udp"}, this host runs {ours.BackendType ?? "udp"}";
+        }
+        if (Current is { } own && own.Key != key && own.Key.Subnet.Overlaps(key.Subnet))
+        {
+            return $"subnet {key.Subnet} overlaps this host's {own.Key.Subnet}";
+        }
+        foreach (var other in accepted.Keys)
+        {
+            if (other != key && other.Subnet.Overlaps(key.Subnet))
+            {
+                return $"subnet {key.Subnet} overlaps peer {other.Subnet}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the config every <see cref="LeaseManagerOptions.ConfigPoll"/> and reports a change: an invalid config, one
+    /// that needs a restart (flanneld cannot change its network live), or one that matches the running config. The
+    /// running config is always kept. Runs until cancelled.
+    /// </summary>
+    public async Task WatchConfigAsync(NetworkConfig running, CancellationToken ct)
+    {
+        string? last = _configJson;
+        while (!ct.IsCancellationRequested)
+        {
+            string? json;
+            try
+            {
+                await Task.Delay(_options.ConfigPoll, ct).ConfigureAwait(false);
+                json = await _registry.GetNetworkConfigAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RpcException or HttpRequestException or IOException && !ct.IsCancellationRequested)
+            {
+                continue; // etcd trouble is reported by the lease loops
+            }
+            if (json == last)
+            {
+                continue;
+            }
+            last = json;
+            if (json is null)
+            {
+                LeaseLog.ConfigDeleted(_log, _configKey);
+                continue;
+            }
+            NetworkConfig next;
+            try
+            {
+                next = NetworkConfigParser.Parse(json);
+            }
+            catch (NetworkConfigException e)
+            {
+                LeaseLog.ConfigChangeInvalid(_log, _configKey, e.Message);
+                continue;
+            }
+            var changes = ConfigChanges(running, next);
+            if (changes.Count == 0)
+            {
+                LeaseLog.ConfigChangeMatches(_log, _configKey);
+            }
+            else
+            {
+                LeaseLog.ConfigChangeNeedsRestart(_log, _configKey, string.Join(", ", changes));
+            }
+        }
+    }
+
+    private static List<string> ConfigChanges(NetworkConfig a, NetworkConfig b)
+    {
+        var changes = new List<string>();
+        void Check<T>(string name, T x, T y)
+        {
+            if (!EqualityComparer<T>.Default.Equals(x, y))
+            {
+                changes.Add($"{name} {x} -> {y}");
+            }
+        }
+        Check("Network", a.Network, b.Network);
+        Check("SubnetLen", a.SubnetLen, b.SubnetLen);
+        Check("SubnetMin", a.SubnetMin, b.SubnetMin);
+        Check("SubnetMax", a.SubnetMax, b.SubnetMax);
+        Check("EnableIPv4", a.EnableIPv4, b.EnableIPv4);
+        Check("EnableIPv6", a.EnableIPv6, b.EnableIPv6);
+        Check("IPv6Network", a.IPv6Network, b.IPv6Network);
+        Check("IPv6SubnetLen", a.IPv6SubnetLen, b.IPv6SubnetLen);
+        Check("IPv6SubnetMin", a.IPv6SubnetMin, b.IPv6SubnetMin);
+        Check("IPv6SubnetMax", a.IPv6SubnetMax, b.IPv6SubnetMax);
+        Check("EnableNFTables", a.EnableNFTables, b.EnableNFTables);
+        Check("Backend", a.BackendJson, b.BackendJson);
+        return changes;
+    }
 
     private async Task RenewLoopAsync(CancellationToken ct)
     {
