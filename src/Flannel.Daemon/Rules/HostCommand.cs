@@ -52,7 +52,12 @@ public sealed class HostCommand(IReadOnlyList<string>? prefix = null)
                 throw new RulesException($"{string.Join(' ', argv)} did not finish in {Timeout.TotalSeconds} s");
             }
             process.WaitForExit();
-            return new HostCommandResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+            var result = new HostCommandResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+            // Process.Dispose leaves redirected streams that were read to the finaliser: close the pipes now, or a
+            // resync every 5 s piles up pipe descriptors until a GC (seen in bench/soak.sh).
+            process.StandardOutput.Dispose();
+            process.StandardError.Dispose();
+            return result;
         }
     }
 }
