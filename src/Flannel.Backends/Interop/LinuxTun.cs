@@ -16,8 +16,6 @@ internal static unsafe partial class LinuxTun
 
     public const nuint TUNSETIFF = 0x400454CA;
     public const nuint TUNSETOFFLOAD = 0x400454D0;
-    public const nuint TUNGETIFF = 0x800454D2;
-    public const nuint TUNSETVNETHDRSZ = 0x400454D8;
 
     public const short IFF_TUN = 0x0001;
     public const short IFF_MULTI_QUEUE = 0x0100;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Flannel.Backends.Host;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
@@ -22,7 +21,6 @@ public sealed class VxlanNetwork : IBackendNetwork
     private readonly RouteNetlink _rtnl;
     private readonly VxlanInfo _device;
     private readonly VxlanOptions _options;
-    private readonly ExternalInterface _iface;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Dictionary<Ip4Network, VxlanPeer> _desired = [];
@@ -35,7 +33,6 @@ public sealed class VxlanNetwork : IBackendNetwork
         _rtnl = rtnl;
         _device = device;
         _options = options;
-        _iface = context.Iface;
         LeaseAttrs = attrs;
         Mtu = mtu;
         _log = context.Logs.CreateLogger<VxlanNetwork>();
