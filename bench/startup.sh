@@ -5,13 +5,14 @@
 # is removed on exit.
 #
 # usage: bench/startup.sh [RUNS]
+#        FLANNELD=/path/to/flanneld bench/startup.sh ...   skips the build and uses that binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 runs=${1:-7}
 [ "$(id -u)" = 0 ] || { echo "error: needs root (network namespaces)" >&2; exit 1; }
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 gcc:gcc bc:bc
-ensure_dotnet
+[ -n "${FLANNELD:-}" ] || ensure_dotnet
 
 work=$(mktemp -d /tmp/flannel-bench.XXXXXX)
 p="fb$(printf '%04x' $((RANDOM % 65536)))"
@@ -24,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-flanneld=$(scripts/publish.sh "$work/bin" | tail -1)
+flanneld=${FLANNELD:-$(scripts/publish.sh "$work/bin" | tail -1)}
 sw=${p}sw h=${p}h1
 ip netns add "$sw"; namespaces+=("$sw")
 ip netns add "$h"; namespaces+=("$h")

@@ -49,6 +49,11 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _config = await _leases.WaitForConfigAsync(cancellationToken).ConfigureAwait(false);
+        var command = new HostCommand();
+        _rules = new TrafficRules(_config.EnableNFTables ? new NftablesFilter(command) : new IptablesFilter(command),
+            _settings.IptablesResync, _settings.IpMasq, _settings.IptablesForwardRules, _settings.IpMasqRandomFully, _log, _health);
+        // The packet filter's current state is read while the backend and the lease are set up (it costs a process run).
+        var rulesRead = _rules.PrepareAsync();
 
         var iface = ExternalInterfaceSelector.Select(_settings.Interface, _host);
         DaemonLog.InterfaceChosen(_log, iface.Name, iface.Index, iface.Mtu, iface.Address.ToString(), iface.PublicIP.ToString(), iface.Reason);
@@ -65,9 +70,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             .ConfigureAwait(false);
         await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
         // Masquerade and forward rules before READY: dockerd starts after us and sets FORWARD to DROP.
-        var command = new HostCommand();
-        _rules = new TrafficRules(_config.EnableNFTables ? new NftablesFilter(command) : new IptablesFilter(command),
-            _settings.IptablesResync, _settings.IpMasq, _settings.IptablesForwardRules, _settings.IpMasqRandomFully, _log, _health);
+        await rulesRead.ConfigureAwait(false);
         _rules.Apply(_config.Network, lease.Key.Subnet);
         WriteEnvFiles(lease);
         _health.MarkReady();

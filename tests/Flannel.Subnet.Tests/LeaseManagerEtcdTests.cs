@@ -232,6 +232,24 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     }
 
     [Fact]
+    public async Task A_lasting_config_problem_is_logged_again_after_the_repeat_interval()
+    {
+        var o = _etcd.NewOptions();
+        using var host = new TestHost(o, "198.51.100.72", new LeaseManagerOptions
+        {
+            ConfigRetry = TimeSpan.FromMilliseconds(50),
+            ConfigProblemLogRepeat = TimeSpan.FromMilliseconds(600),
+        });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var waiting = host.Manager.WaitForConfigAsync(cts.Token);
+        await Wait.UntilAsync(() => host.Log.Count(1010) >= 3, TimeSpan.FromSeconds(10), "missing config logged three times");
+        // about 40 retries happened by now: the repeats follow the interval, not the retries
+        Assert.InRange(host.Log.Count(1010), 3, 4);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+
+    [Fact]
     public async Task Config_missing_is_waited_for_with_a_v3_hint_then_picked_up()
     {
         var o = _etcd.NewOptions();

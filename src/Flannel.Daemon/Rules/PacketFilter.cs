@@ -17,36 +17,61 @@ public interface IPacketFilter
 
     /// <summary>Removes what the other mode (iptables vs nftables) may have left, as flannel HEAD does at start.</summary>
     void RemoveOther();
+
+    /// <summary>
+    /// Reads ahead what the next <see cref="Apply"/> needs from the kernel, so that it can overlap other startup work
+    /// (the etcd lease); Apply reads it again if the kernel changed in between and its payload was refused.
+    /// </summary>
+    void Prepare();
 }
 
-/// <summary>flanneld's iptables rules through <c>iptables-restore --noflush --wait</c>.</summary>
+/// <summary>
+/// flanneld's iptables rules through <c>iptables-restore --noflush --wait</c>, read back with one <c>iptables-save</c>:
+/// applying costs two process runs and a check one, which keeps them off the startup path's critical time.
+/// </summary>
 public sealed class IptablesFilter(HostCommand run) : IPacketFilter
 {
     public string Name => "iptables";
 
+    private IptablesDump? _prepared;
+
+    public void Prepare() => _prepared = Save();
+
     public void Apply(RulePolicy policy)
     {
-        bool masqJump = policy.Masquerade && Exists("nat", "POSTROUTING", RulePolicy.MasqJump);
-        bool forwardJump = policy.Forward && Exists("filter", "FORWARD", RulePolicy.ForwardJump);
-        var r = run.Run(["iptables-restore", "--noflush", "--wait"], policy.IptablesPayload(masqJump, forwardJump));
+        var prepared = _prepared;
+        _prepared = null;
+        var r = Restore(policy, prepared ?? Save());
+        if (r.ExitCode != 0 && prepared is not null)
+        {
+            r = Restore(policy, Save()); // a jump we were to delete went meanwhile
+        }
         if (r.ExitCode != 0)
         {
             throw new RulesException($"iptables-restore failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
         }
     }
 
+    private HostCommandResult Restore(RulePolicy policy, IptablesDump dump)
+    {
+        var masqJumps = policy.Masquerade ? dump.JumpsTo("nat", "POSTROUTING", RulePolicy.MasqChain) : [];
+        var forwardJumps = policy.Forward ? dump.JumpsTo("filter", "FORWARD", RulePolicy.ForwardChain) : [];
+        return run.Run(["iptables-restore", "--noflush", "--wait"], policy.IptablesPayload(masqJumps, forwardJumps));
+    }
+
     public string Snapshot(RulePolicy policy)
     {
+        var dump = Save();
         var parts = new List<string>();
         if (policy.Masquerade)
         {
-            parts.Add(List("nat", RulePolicy.MasqChain));
-            parts.Add("masq jump " + Exists("nat", "POSTROUTING", RulePolicy.MasqJump));
+            parts.Add(Describe(dump, "nat", RulePolicy.MasqChain));
+            parts.Add("masq jumps " + dump.JumpsTo("nat", "POSTROUTING", RulePolicy.MasqChain).Count);
         }
         if (policy.Forward)
         {
-            parts.Add(List("filter", RulePolicy.ForwardChain));
-            parts.Add("forward jump " + Exists("filter", "FORWARD", RulePolicy.ForwardJump));
+            parts.Add(Describe(dump, "filter", RulePolicy.ForwardChain));
+            parts.Add("forward jumps " + dump.JumpsTo("filter", "FORWARD", RulePolicy.ForwardChain).Count);
         }
         return string.Join('\n', parts);
     }
@@ -63,14 +88,20 @@ public sealed class IptablesFilter(HostCommand run) : IPacketFilter
         }
     }
 
-    private string List(string table, string chain)
+    private IptablesDump Save()
     {
-        var r = run.Run(["iptables", "--wait", "-t", table, "-S", chain]);
-        return r.ExitCode == 0 ? r.Stdout : $"missing chain {chain}";
+        var r = run.Run(["iptables-save"]);
+        if (r.ExitCode != 0)
+        {
+            throw new RulesException($"iptables-save failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
+        }
+        return IptablesDump.Parse(r.Stdout);
     }
 
-    private bool Exists(string table, string chain, string rule) =>
-        run.Run(["iptables", "--wait", "-t", table, "-C", chain, .. Split(rule)]).ExitCode == 0;
+    private static string Describe(IptablesDump dump, string table, string chain) =>
+        dump.HasChain(table, chain)
+            ? $"{table} {chain}:\n" + string.Join('\n', dump.Rules(table, chain))
+            : $"missing chain {chain}";
 
     /// <summary>Splits a rule as a shell would, for the quoted comment.</summary>
     internal static List<string> Split(string rule)
@@ -112,6 +143,11 @@ public sealed class IptablesFilter(HostCommand run) : IPacketFilter
 public sealed class NftablesFilter(HostCommand run) : IPacketFilter
 {
     public string Name => "nftables";
+
+    public void Prepare()
+    {
+        // The transaction replaces the whole table: nothing to read first.
+    }
 
     public void Apply(RulePolicy policy)
     {

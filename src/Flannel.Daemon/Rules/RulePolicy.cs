@@ -39,9 +39,10 @@ public sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masq
 
     /// <summary>
     /// The iptables-restore --noflush payload: declaring our chains flushes and refills them (so rules of a previous
-    /// Network or subnet go), and each jump is deleted first when present and inserted at the top, so the order is exact.
+    /// Network or subnet go), and every jump to them found in the kernel (<paramref name="masqJumps"/>,
+    /// <paramref name="forwardJumps"/>: rules as iptables-save prints them) is deleted and one inserted at the top.
     /// </summary>
-    public string IptablesPayload(bool masqJumpPresent, bool forwardJumpPresent)
+    public string IptablesPayload(IReadOnlyList<string> masqJumps, IReadOnlyList<string> forwardJumps)
     {
         var p = new System.Text.StringBuilder();
         if (Masquerade)
@@ -51,9 +52,9 @@ public sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masq
             {
                 p.Append($"-A {MasqChain} {r}\n");
             }
-            if (masqJumpPresent)
+            foreach (var jump in masqJumps)
             {
-                p.Append($"-D POSTROUTING {MasqJump}\n");
+                p.Append($"-D POSTROUTING {jump}\n");
             }
             p.Append($"-I POSTROUTING 1 {MasqJump}\n").Append("COMMIT\n");
         }
@@ -64,9 +65,9 @@ public sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masq
             {
                 p.Append($"-A {ForwardChain} {r}\n");
             }
-            if (forwardJumpPresent)
+            foreach (var jump in forwardJumps)
             {
-                p.Append($"-D FORWARD {ForwardJump}\n");
+                p.Append($"-D FORWARD {jump}\n");
             }
             p.Append($"-I FORWARD 1 {ForwardJump}\n").Append("COMMIT\n");
         }

@@ -36,6 +36,22 @@ public sealed class TrafficRules
 
     public bool Enabled => _masquerade || _forward;
 
+    /// <summary>Reads ahead what <see cref="Apply"/> needs, on the thread pool; never fails (Apply reads again).</summary>
+    public Task PrepareAsync() => !Enabled ? Task.CompletedTask : Task.Run(() =>
+    {
+        try
+        {
+            lock (_lock)
+            {
+                _filter.Prepare();
+            }
+        }
+        catch (RulesException)
+        {
+            // Apply runs the same read again and reports the problem.
+        }
+    });
+
     /// <summary>Applies the rules for <paramref name="network"/> and our <paramref name="subnet"/>.</summary>
     /// <exception cref="RulesException">The host refused them.</exception>
     public void Apply(Ip4Network network, Ip4Network subnet)
@@ -47,15 +63,45 @@ public sealed class TrafficRules
         var policy = new RulePolicy(network, subnet, _masquerade, _forward, _randomFully);
         lock (_lock)
         {
-            if (_policy is null)
-            {
-                _filter.RemoveOther();
-            }
             _filter.Apply(policy);
             _policy = policy;
-            _applied = _filter.Snapshot(policy);
+            _applied = null;
         }
         RulesLog.Applied(_log, _filter.Name, network.ToString(), subnet.ToString(), _masquerade, _forward);
+        // The snapshot later checks compare against is read off the startup path (one more process run, ~7 ms with
+        // iptables-nft); a check that finds none yet takes it then.
+        ThreadPool.UnsafeQueueUserWorkItem(static self => self.TakeBaseline(), this, preferLocal: false);
+    }
+
+    private void TakeBaseline()
+    {
+        try
+        {
+            lock (_lock)
+            {
+                if (_policy is not null && _applied is null)
+                {
+                    _applied = _filter.Snapshot(_policy);
+                }
+            }
+        }
+        catch (RulesException e)
+        {
+            RulesLog.Failed(_log, _filter.Name, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Removes what the other mode (iptables vs nftables) left, as flannel HEAD does at start. Run by
+    /// <see cref="RunAsync"/> after READY: the other mode's table or chains do not touch ours, and each removal costs
+    /// process runs that would otherwise delay subnet.env.
+    /// </summary>
+    public void RemoveOtherMode()
+    {
+        lock (_lock)
+        {
+            _filter.RemoveOther();
+        }
     }
 
     /// <summary>Checks the rules once; true when they had to be applied again.</summary>
@@ -68,6 +114,11 @@ public sealed class TrafficRules
                 return false;
             }
             string now = _filter.Snapshot(_policy);
+            if (_applied is null)
+            {
+                _applied = now;
+                return false;
+            }
             if (now == _applied)
             {
                 return false;
@@ -88,6 +139,8 @@ public sealed class TrafficRules
         using var timer = new PeriodicTimer(_resync);
         try
         {
+            await Task.Yield();
+            RemoveOtherMode();
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
                 try

@@ -20,6 +20,9 @@ public sealed record LeaseManagerOptions
 
     public TimeSpan ConfigRetry { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>While the config stays missing, invalid or unreachable, the same problem is logged again this often.</summary>
+    public TimeSpan ConfigProblemLogRepeat { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the running daemon reads the config again to report a change (it is never applied live).</summary>
     public TimeSpan ConfigPoll { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -77,18 +80,23 @@ public sealed class LeaseManager : IDisposable
     public async Task<NetworkConfig> WaitForConfigAsync(CancellationToken ct)
     {
         string? lastProblem = null;
+        long lastLoggedMs = 0;
         while (true)
         {
+            // A problem is logged when it first appears, when its text changes, and again every 30 s while it lasts,
+            // so an operator tailing the journal sees why the daemon is still waiting without one line per second.
             string problem;
+            bool log(string p) => p != lastProblem || Environment.TickCount64 - lastLoggedMs >= (long)_options.ConfigProblemLogRepeat.TotalMilliseconds;
             try
             {
                 string? json = await _registry.GetNetworkConfigAsync(ct).ConfigureAwait(false);
                 if (json is null)
                 {
                     problem = "missing";
-                    if (problem != lastProblem)
+                    if (log(problem))
                     {
                         SubnetLog.ConfigMissing(_log, _configKey);
+                        lastLoggedMs = Environment.TickCount64;
                     }
                 }
                 else
@@ -105,17 +113,19 @@ public sealed class LeaseManager : IDisposable
             catch (NetworkConfigException e)
             {
                 problem = e.Message;
-                if (problem != lastProblem)
+                if (log(problem))
                 {
                     SubnetLog.ConfigInvalid(_log, _configKey, e.Message);
+                    lastLoggedMs = Environment.TickCount64;
                 }
             }
             catch (Exception e) when (e is RpcException or HttpRequestException or IOException && !ct.IsCancellationRequested)
             {
                 problem = LeaseWatchLoop.Describe(e);
-                if (problem != lastProblem)
+                if (log(problem))
                 {
                     SubnetLog.ConfigUnreachable(_log, problem);
+                    lastLoggedMs = Environment.TickCount64;
                 }
             }
             lastProblem = problem;

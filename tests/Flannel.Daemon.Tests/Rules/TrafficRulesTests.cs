@@ -82,6 +82,7 @@ public sealed class TrafficRulesTests
         Rules(new IptablesFilter(In(ns))).Apply(Network, Subnet);
         var rules = Rules(new NftablesFilter(In(ns)));
         rules.Apply(Network, Subnet);
+        rules.RemoveOtherMode(); // RunAsync does this after READY
 
         string table = ns.Exec("nft", "list", "table", "ip", "flannel-ipv4");
         foreach (var expected in new[]
