@@ -60,6 +60,10 @@ public sealed class RouteNetwork : IBackendNetwork
             {
                 Handle(e);
             }
+            lock (_desired)
+            {
+                BackendMetrics.ProgrammedPeers(_backendType, _desired.Count);
+            }
         }
         finally
         {
@@ -160,6 +164,7 @@ public sealed class RouteNetwork : IBackendNetwork
                 if (Try(() => Ensure(route, current), "restore", route))
                 {
                     repaired++;
+                    BackendMetrics.Repaired(_backendType, "route");
                     BackendLog.RouteRecovered(_log, _backendType, route.ToString());
                 }
             }

@@ -171,6 +171,7 @@ internal sealed unsafe class TunToWire : IDisposable
                 }
                 if (Batch.Count > 0)
                 {
+                    BackendMetrics.TunBatch.Record(Batch.Count);
                     Batch.Send(sockFd.Value, Counters);
                 }
                 if (slot < ReadsPerBatch)

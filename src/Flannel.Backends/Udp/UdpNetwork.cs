@@ -66,7 +66,7 @@ public sealed class UdpNetwork : IBackendNetwork
             _address = address;
         }
         _pump.TunAddress = address.Ip;
-        Reconcile();
+        Reconcile(repairing: false);
         return Task.CompletedTask;
     }
 
@@ -92,6 +92,7 @@ public sealed class UdpNetwork : IBackendNetwork
                 }
             }
             _pump.Peers = new PeerTable(_peers.Values);
+            BackendMetrics.ProgrammedPeers("udp", _peers.Count);
         }
         return Task.CompletedTask;
     }
@@ -119,7 +120,7 @@ public sealed class UdpNetwork : IBackendNetwork
                 LogDropsIfChanged();
                 try
                 {
-                    Reconcile();
+                    Reconcile(repairing: true);
                 }
                 catch (Exception e) when (e is NetlinkException or IOException)
                 {
@@ -158,7 +159,7 @@ public sealed class UdpNetwork : IBackendNetwork
     /// Device address = the lease's network address /32 (flanneld since v0.11.0), no other address, link up, and the
     /// whole Network routed into the device (scope universe, as flanneld installs it).
     /// </summary>
-    private void Reconcile()
+    private void Reconcile(bool repairing)
     {
         Ip4Network? address;
         lock (_lock)
@@ -193,6 +194,10 @@ public sealed class UdpNetwork : IBackendNetwork
         if (!routed)
         {
             _rtnl.ReplaceRoute(route);
+            if (repairing)
+            {
+                BackendMetrics.Repaired("udp", "route");
+            }
             UdpLog.RouteEnsured(_log, route.ToString());
         }
     }

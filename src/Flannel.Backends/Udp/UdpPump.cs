@@ -70,6 +70,7 @@ public sealed class UdpPump : IDisposable
         {
             return;
         }
+        BackendMetrics.Register(this);
         int remaining = _outbound.Length + 1;
         void Body(string name, Action run)
         {
@@ -123,6 +124,7 @@ public sealed class UdpPump : IDisposable
 
     public void Dispose()
     {
+        BackendMetrics.Unregister(this);
         if (Volatile.Read(ref _running) != 0 && !_stopped.Task.IsCompleted)
         {
             // Threads still use the buffers: leave them to the finaliser-free process exit rather than free under them.

@@ -110,6 +110,10 @@ internal sealed unsafe class WireToTun : IDisposable
                 }
                 received = recvmmsg(sockFd.Value, _msgs, MessagesPerBatch, LibC.MSG_DONTWAIT, null);
                 Counters.Syscall();
+                if (received > 0)
+                {
+                    BackendMetrics.WireBatch.Record(received);
+                }
                 for (int i = 0; i < received; i++)
                 {
                     Deliver(i, tunFd.Value, table);

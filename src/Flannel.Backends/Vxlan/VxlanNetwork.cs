@@ -123,6 +123,7 @@ public sealed class VxlanNetwork : IBackendNetwork
             }
             Remove(toRemove);
             int entries = Program(toProgram);
+            BackendMetrics.ProgrammedPeers("vxlan", _desired.Count);
             if (toProgram.Count > 1)
             {
                 VxlanLog.Programmed(_log, toProgram.Count, entries, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -287,6 +288,10 @@ public sealed class VxlanNetwork : IBackendNetwork
             }
             if (fixes.Count > 0)
             {
+                foreach (var kind in what)
+                {
+                    BackendMetrics.Repaired("vxlan", kind.Replace(' ', '_'));
+                }
                 var results = _rtnl.Batch(fixes);
                 foreach (var failure in results.Where(r => r is not null && r.Errno is not (ENOENT or ESRCH)))
                 {

@@ -7,13 +7,15 @@ namespace Flannel.Daemon.Health;
 
 /// <summary>
 /// <c>/healthz</c>: 200 while every loop reports within its bound, else 503 naming the stale loops (flanneld answers a
-/// constant 200). <c>/readyz</c>: 200 once subnet.env is written, else 503 (flanneld HEAD's wording).
+/// constant 200). <c>/readyz</c>: 200 once subnet.env is written, else 503 (flanneld HEAD's wording). <c>/metrics</c>:
+/// the Prometheus text format of every Flannel.* meter (ours; flanneld has none).
 /// </summary>
 public sealed class HealthServer : BackgroundService
 {
     private readonly LoopHealthRegistry _health;
     private readonly ILogger<HealthServer> _log;
     private readonly HttpListener _listener = new();
+    private readonly Metrics.MetricsCollector _metrics = new(); // from construction, before the network service counts anything
     private readonly string _prefix;
 
     public HealthServer(LoopHealthRegistry health, ILogger<HealthServer> log, string ip, int port)
@@ -58,19 +60,25 @@ public sealed class HealthServer : BackgroundService
 
     private void Respond(HttpListenerContext ctx)
     {
+        string contentType = "text/plain; charset=utf-8";
         (int code, string body) = ctx.Request.Url?.AbsolutePath switch
         {
+            "/metrics" => (200, _metrics.Render()),
             "/healthz" => _health.StaleLoops() is { Count: > 0 } stale
                 ? (503, "flanneld is unhealthy: stale " + string.Join("; ", stale) + "\n")
                 : (200, "flanneld is running\n"),
             "/readyz" => _health.IsReady ? (200, "flanneld is ready\n") : (503, "flanneld is not ready yet\n"),
-            _ => (404, "not found: /healthz and /readyz are served here\n"),
+            _ => (404, "not found: /healthz, /readyz and /metrics are served here\n"),
         };
+        if (code == 200 && ctx.Request.Url?.AbsolutePath == "/metrics")
+        {
+            contentType = Metrics.MetricsCollector.ContentType;
+        }
         try
         {
             var bytes = Encoding.UTF8.GetBytes(body);
             ctx.Response.StatusCode = code;
-            ctx.Response.ContentType = "text/plain; charset=utf-8";
+            ctx.Response.ContentType = contentType;
             ctx.Response.ContentLength64 = bytes.Length;
             ctx.Response.OutputStream.Write(bytes);
             ctx.Response.Close();
@@ -84,6 +92,7 @@ public sealed class HealthServer : BackgroundService
     public override void Dispose()
     {
         _listener.Close();
+        _metrics.Dispose();
         base.Dispose();
     }
 }

@@ -60,7 +60,26 @@ public sealed class EtcdConnection : IDisposable
     }
 
     /// <summary>Runs one etcd call with the current headers; on an invalid or expired token, authenticates again once.</summary>
-    public async Task<T> CallAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct)
+    /// <param name="operation">The metric's op tag: the calling method's name (e.g. GetLeasesAsync -> GetLeases).</param>
+    public async Task<T> CallAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct,
+        [System.Runtime.CompilerServices.CallerMemberName] string operation = "")
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool ok = false;
+        try
+        {
+            var result = await CallWithAuthAsync(call, ct).ConfigureAwait(false);
+            ok = true;
+            return result;
+        }
+        finally
+        {
+            SubnetMetrics.EtcdRequest(operation.EndsWith("Async", StringComparison.Ordinal) ? operation[..^5] : operation,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, ok);
+        }
+    }
+
+    private async Task<T> CallWithAuthAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct)
     {
         try
         {

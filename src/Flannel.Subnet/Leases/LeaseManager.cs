@@ -268,6 +268,7 @@ public sealed class LeaseManager : IDisposable
                         passed.Add(new LeaseEvent(LeaseEventKind.Removed, was));
                     }
                 }
+                SubnetMetrics.PeerLeases(accepted.Count);
                 if (passed.Count > 0)
                 {
                     await onEvents(passed, token).ConfigureAwait(false);
@@ -433,6 +434,7 @@ public sealed class LeaseManager : IDisposable
             catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException)
             {
                 SubnetLog.RenewFailed(_log, lease.Key.ToString(), LeaseWatchLoop.Describe(e), _options.RenewRetry.TotalSeconds);
+                SubnetMetrics.Renewed(ok: false);
                 try
                 {
                     await Task.Delay(_options.RenewRetry, ct).ConfigureAwait(false);
@@ -457,6 +459,7 @@ public sealed class LeaseManager : IDisposable
             var renewed = await _registry.UpdateLeaseAsync(lease.Key, _attrs!, _options.LeaseTtl, lease.EtcdLeaseId, ct).ConfigureAwait(false);
             Volatile.Write(ref _current, renewed);
             SubnetLog.Renewed(_log, renewed.Key.ToString(), renewed.Expiration ?? DateTimeOffset.UtcNow + _options.LeaseTtl);
+            SubnetMetrics.Renewed(ok: true);
         }
         finally
         {
@@ -498,6 +501,7 @@ public sealed class LeaseManager : IDisposable
             Volatile.Write(ref _current, lease);
             SubnetLog.Reacquired(_log, lease.Key.ToString(), lostKey.ToString(),
                 lease.Key == lostKey ? "" : "; the subnet CHANGED: containers on this host need new addresses");
+            SubnetMetrics.Reacquired();
             _changes.Writer.TryWrite(lease);
         }
         finally

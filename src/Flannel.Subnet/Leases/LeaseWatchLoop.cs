@@ -105,16 +105,19 @@ public sealed class LeaseWatchLoop
             }
             catch (WatchCompactedException)
             {
+                SubnetMetrics.WatchRestarted("compacted");
                 SubnetLog.WatchCompacted(_log, revision);
                 revision = -1;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange)
             {
+                SubnetMetrics.WatchRestarted("compacted");
                 SubnetLog.WatchCompacted(_log, revision);
                 revision = -1;
             }
             catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
             {
+                SubnetMetrics.WatchRestarted("error");
                 SubnetLog.WatchInterrupted(_log, Describe(e), revision, (long)backoff.TotalMilliseconds);
                 try
                 {

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Flannel.Daemon.Tests.Metrics;
+using Flannel.TestSupport;
+using Xunit.Abstractions;
+
+namespace Flannel.Daemon.Tests.EndToEnd;
+
+/// <summary>
+/// /metrics of the published daemon (udp backend, two hosts): well-formed Prometheus text whose figures follow what
+/// happens — packets and bytes per direction, a no-route drop, the peer gauges, batch sizes, etcd latency, a repaired
+/// route, a re-acquired lease and a renewal (renew margin 1439 min: the first renewal is due a minute after start).
+/// </summary>
+public sealed class MetricsEndToEndTests(ITestOutputHelper output)
+{
+    private const int Port = 10256;
+
+    [Fact]
+    public async Task Metrics_follow_traffic_drops_repairs_and_lease_events()
+    {
+        await using var bed = await Testbed.CreateAsync();
+        const string prefix = "/metrics/network";
+        bed.Etcdctl(true, "put", prefix + "/config", """{"Network":"10.97.0.0/16","Backend":{"Type":"udp"}}""");
+        string h1 = bed.AddHost(1), h2 = bed.AddHost(2);
+        var d1 = TestDaemon.Start(bed, h1, prefix,
+            ["--healthz-ip", "127.0.0.1", "--healthz-port", Port.ToString(CultureInfo.InvariantCulture), "--subnet-lease-renew-margin", "1439"]);
+        var d2 = TestDaemon.Start(bed, h2, prefix);
+        var env1 = await d1.WaitForSubnetEnvAsync(bed);
+        var env2 = await d2.WaitForSubnetEnvAsync(bed);
+        int mtu = int.Parse(env1["FLANNEL_MTU"], CultureInfo.InvariantCulture);
+        string c1 = bed.AddContainer(h1, env1["FLANNEL_SUBNET"], mtu);
+        bed.AddContainer(h2, env2["FLANNEL_SUBNET"], mtu);
+        string a2 = Testbed.ContainerAddress(env2["FLANNEL_SUBNET"]);
+        await Wait.UntilAsync(() => Value(Scrape(h1), "flannel_backend_peers", "backend=\"udp\"") == 1, TimeSpan.FromSeconds(20), "one udp peer");
+
+        Assert.True(Testbed.Ping(c1, a2, count: 20), "c1 -> c2");
+        string text = Scrape(h1);
+        output.WriteLine(text);
+        MetricsCollectorTests.AssertWellFormed(text);
+        Assert.Contains("# TYPE flannel_udp_packets_total counter", text, StringComparison.Ordinal);
+        Assert.InRange(Value(text, "flannel_udp_packets_total", "direction=\"tun_to_wire\""), 20, 1000);
+        Assert.InRange(Value(text, "flannel_udp_packets_total", "direction=\"wire_to_tun\""), 20, 1000);
+        Assert.InRange(Value(text, "flannel_udp_bytes_total", "direction=\"tun_to_wire\""), 20 * 84, 1_000_000);
+        Assert.Equal(1, Value(text, "flannel_peer_leases", ""));
+        Assert.True(Value(text, "flannel_udp_tun_to_wire_batch_packets_count", "") >= 20);
+        Assert.True(Value(text, "flannel_udp_wire_to_tun_batch_datagrams_count", "") >= 20);
+        Assert.True(Value(text, "flannel_etcd_request_duration_seconds_count", "op=\"GetNetworkConfig\",result=\"ok\"") >= 1);
+        Assert.Equal(0, Value(text, "flannel_udp_drops_total", "direction=\"tun_to_wire\",reason=\"no-route\""));
+
+        // a destination in the network that no host holds: three UDP datagrams dropped as no-route, each answered with
+        // an ICMP net-unreachable (flanneld answers no ICMP with ICMP, so ping would not count here)
+        for (int i = 0; i < 3; i++)
+        {
+            Testbed.Exec(c1, ["bash", "-c", "echo probe > /dev/udp/10.97.250.9/9"]);
+        }
+        await Wait.UntilAsync(() => Value(Scrape(h1), "flannel_udp_drops_total", "direction=\"tun_to_wire\",reason=\"no-route\"") == 3,
+            TimeSpan.FromSeconds(5), "three no-route drops");
+        Assert.Equal(3, Value(Scrape(h1), "flannel_udp_icmp_unreachable_sent_total", "direction=\"tun_to_wire\""));
+
+        // the network route removed: the 10 s reconcile puts it back and counts the repair
+        Testbed.Ip(h1, "route", "del", "10.97.0.0/16", "dev", "flannel0");
+        await Wait.UntilAsync(() => Value(Scrape(h1), "flannel_reconcile_repairs_total", "backend=\"udp\",kind=\"route\"") == 1,
+            TimeSpan.FromSeconds(25), "route repair counted");
+
+        // our key deleted: taken back and counted
+        string key = prefix + "/subnets/" + TestDaemon.NetworkOf(env1["FLANNEL_SUBNET"]).Replace('/', '-');
+        bed.Etcdctl(true, "del", key);
+        await Wait.UntilAsync(() => Value(Scrape(h1), "flannel_lease_reacquisitions_total", "") == 1, TimeSpan.FromSeconds(20),
+            "re-acquisition counted");
+
+        // the first renewal of the re-acquired lease, a minute later
+        await Wait.UntilAsync(() => Value(Scrape(h1), "flannel_lease_renewals_total", "result=\"ok\"") >= 1, TimeSpan.FromSeconds(100),
+            "renewal counted");
+        Assert.Equal(0, await d1.StopAsync());
+        Assert.Equal(0, await d2.StopAsync());
+    }
+
+    /// <summary>The value of one series (exact label set; "" for none), or -1 when it is not there.</summary>
+    private static double Value(string text, string name, string labels)
+    {
+        string series = labels.Length == 0 ? name : $"{name}{{{labels}}}";
+        var m = Regex.Match(text, "^" + Regex.Escape(series) + " (\\S+)$", RegexOptions.Multiline);
+        return m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : -1;
+    }
+
+    private static string Scrape(string hostNs) => NetNs.RunIn(hostNs, () =>
+    {
+        try
+        {
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 3000, SendTimeout = 3000 };
+            s.Connect(IPAddress.Loopback, Port);
+            s.Send(Encoding.ASCII.GetBytes($"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:{Port}\r\n\r\n"));
+            var response = new StringBuilder();
+            var buffer = new byte[65536];
+            int n;
+            while ((n = s.Receive(buffer)) > 0)
+            {
+                response.Append(Encoding.UTF8.GetString(buffer, 0, n));
+            }
+            string all = response.ToString();
+            Assert.StartsWith("HTTP/1.1 200", all, StringComparison.Ordinal);
+            Assert.Contains("Content-Type: text/plain; version=0.0.4; charset=utf-8", all, StringComparison.OrdinalIgnoreCase);
+            return all[(all.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
+        }
+        catch (SocketException e)
+        {
+            return "no answer: " + e.Message;
+        }
+    });
+}
