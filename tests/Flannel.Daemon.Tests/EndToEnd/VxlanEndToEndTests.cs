@@ -20,7 +20,7 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
         string h1 = bed.AddHost(1), h2 = bed.AddHost(2), h3 = bed.AddHost(3);
         // Host 3 has a leftover flannel.1 that does not match the config (another port): it must be recreated.
         Testbed.Ip(h3, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "dstport", "4789", "dev", "eth0", "local", "198.51.100.3");
-        var d1 = TestDaemon.Start(bed, h1, prefix);
+        var d1 = TestDaemon.Start(bed, h1, prefix, ["--healthz-ip", "127.0.0.1", "--healthz-port", "10257"]);
         var d2 = TestDaemon.Start(bed, h2, prefix);
         var d3 = TestDaemon.Start(bed, h3, prefix);
         var env1 = await d1.WaitForSubnetEnvAsync(bed);
@@ -68,6 +68,14 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
         await Wait.UntilAsync(() => HasPeerEntries(h1, net2, mac2, "198.51.100.2") &&
                                     bed.LogOf(d1.Process).Contains("repaired", StringComparison.Ordinal),
             TimeSpan.FromSeconds(12), "deleted FDB and neighbour restored");
+        await Wait.UntilAsync(() =>
+            {
+                string m = MetricsScrape.Get(h1, 10257);
+                return MetricsScrape.Value(m, "flannel_reconcile_repairs_total", "backend=\"vxlan\",kind=\"fdb\"") >= 1 &&
+                       MetricsScrape.Value(m, "flannel_reconcile_repairs_total", "backend=\"vxlan\",kind=\"neighbour\"") >= 1 &&
+                       MetricsScrape.Value(m, "flannel_backend_peers", "backend=\"vxlan\"") == 2;
+            },
+            TimeSpan.FromSeconds(5), "vxlan repairs and peers in /metrics");
 
         // Restart host 2's daemon: same subnet and the same VtepMAC (the device is reused), traffic flows.
         Assert.Equal(0, await d2.StopAsync());
