@@ -36,19 +36,29 @@ public sealed class TrafficRules
 
     public bool Enabled => _masquerade || _forward;
 
-    /// <summary>Reads ahead what <see cref="Apply"/> needs, on the thread pool; never fails (Apply reads again).</summary>
-    public Task PrepareAsync() => !Enabled ? Task.CompletedTask : Task.Run(() =>
+    /// <summary>
+    /// Starts on the thread pool what can be done before the lease is known, so that it overlaps the etcd round trips:
+    /// without --ip-masq the rules do not depend on our subnet and are applied whole; with it the packet filter's
+    /// current state is read. Never fails: <see cref="Apply"/> does the work again and reports the problem.
+    /// </summary>
+    public Task PrepareAsync(Ip4Network network) => !Enabled ? Task.CompletedTask : Task.Run(() =>
     {
         try
         {
-            lock (_lock)
+            if (_masquerade)
             {
-                _filter.Prepare();
+                lock (_lock)
+                {
+                    _filter.Prepare();
+                }
+            }
+            else
+            {
+                ApplyPolicy(new RulePolicy(network, network, Masquerade: false, _forward, _randomFully));
             }
         }
         catch (RulesException)
         {
-            // Apply runs the same read again and reports the problem.
         }
     });
 
@@ -60,14 +70,27 @@ public sealed class TrafficRules
         {
             return;
         }
-        var policy = new RulePolicy(network, subnet, _masquerade, _forward, _randomFully);
+        bool done;
+        lock (_lock)
+        {
+            // The forward rules name only the network: applied early by PrepareAsync, or before a re-acquired lease.
+            done = !_masquerade && _policy is { } p && p.Network == network;
+        }
+        if (!done)
+        {
+            ApplyPolicy(new RulePolicy(network, subnet, _masquerade, _forward, _randomFully));
+        }
+        RulesLog.Applied(_log, _filter.Name, network.ToString(), subnet.ToString(), _masquerade, _forward);
+    }
+
+    private void ApplyPolicy(RulePolicy policy)
+    {
         lock (_lock)
         {
             _filter.Apply(policy);
             _policy = policy;
             _applied = null;
         }
-        RulesLog.Applied(_log, _filter.Name, network.ToString(), subnet.ToString(), _masquerade, _forward);
         // The snapshot later checks compare against is read off the startup path (one more process run, ~7 ms with
         // iptables-nft); a check that finds none yet takes it then.
         ThreadPool.UnsafeQueueUserWorkItem(static self => self.TakeBaseline(), this, preferLocal: false);

@@ -60,6 +60,28 @@ public sealed class TrafficRulesTests
     }
 
     [Fact]
+    public async Task Forward_rules_are_applied_before_the_lease_is_known_and_masquerade_rules_only_after()
+    {
+        using var ns = NetNs.Create();
+        var forwardOnly = new TrafficRules(new IptablesFilter(In(ns)), TimeSpan.FromSeconds(5), masquerade: false, forward: true,
+            randomFully: true, NullLogger.Instance);
+        await forwardOnly.PrepareAsync(Network);
+        string filter = ns.Exec("iptables", "-t", "filter", "-S");
+        Assert.Contains("-A FLANNEL-FWD -s 10.5.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT", filter, StringComparison.Ordinal);
+        forwardOnly.Apply(Network, Subnet); // already in place: nothing applied twice
+        Assert.Equal(filter, ns.Exec("iptables", "-t", "filter", "-S"));
+        Assert.False(forwardOnly.Check());
+
+        using var ns2 = NetNs.Create();
+        var withMasq = Rules(new IptablesFilter(In(ns2)));
+        await withMasq.PrepareAsync(Network);
+        Assert.DoesNotContain("FLANNEL", ns2.Exec("iptables", "-t", "nat", "-S") + ns2.Exec("iptables", "-t", "filter", "-S"), StringComparison.Ordinal);
+        withMasq.Apply(Network, Subnet);
+        Assert.Contains("-d 10.5.88.0/24", ns2.Exec("iptables", "-t", "nat", "-S"), StringComparison.Ordinal);
+        Assert.Single(ns2.Exec("iptables", "-t", "filter", "-S").Split('\n'), l => l.StartsWith("-A FORWARD", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Rules_of_a_previous_network_and_subnet_are_replaced_and_no_duplicate_jumps_pile_up()
     {
         using var ns = NetNs.Create();
