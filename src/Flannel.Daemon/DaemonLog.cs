@@ -32,6 +32,12 @@ internal static partial class DaemonLog
     [LoggerMessage(3008, LogLevel.Warning, "Our subnet changed to {Subnet}; subnet.env is rewritten, but dockerd still runs with the old --bip until it is restarted")]
     public static partial void SubnetChanged(ILogger log, string subnet);
 
+    [LoggerMessage(3012, LogLevel.Warning, "{Problem}")]
+    public static partial void DockerDaemonJsonClash(ILogger log, string problem);
+
+    [LoggerMessage(3013, LogLevel.Warning, "Cannot check {Path} for settings that clash with the docker options: {Reason}")]
+    public static partial void DockerDaemonJsonUnreadable(ILogger log, string path, string reason);
+
     [LoggerMessage(3009, LogLevel.Information, "Stopping: the lease {Subnet} is kept for the next start; kernel routes stay in place")]
     public static partial void Stopping(ILogger log, string subnet);
 

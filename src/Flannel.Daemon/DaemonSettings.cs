@@ -11,6 +11,7 @@ public sealed record DaemonSettings
     public InterfaceOptions Interface { get; init; } = new();
     public string SubnetFile { get; init; } = Subnet.SubnetFile.DefaultPath;
     public string? DockerOptsFile { get; init; }
+    public string? DockerDaemonJson { get; init; } = EnvFiles.DockerDaemonJson.DefaultPath;
     public bool IpMasq { get; init; }
     public bool VxlanChecksumOffload { get; init; } = true;
     public bool IptablesForwardRules { get; init; } = true;
@@ -32,6 +33,7 @@ public sealed record DaemonSettings
         },
         SubnetFile = f.SubnetFile.Value,
         DockerOptsFile = f.DockerOptsFile.Value.Length == 0 ? null : f.DockerOptsFile.Value,
+        DockerDaemonJson = f.DockerDaemonJson.Value.Length == 0 ? null : f.DockerDaemonJson.Value,
         IpMasq = f.IpMasq.Value,
         VxlanChecksumOffload = f.VxlanCsumOffload.Value,
         IptablesForwardRules = f.IptablesForwardRules.Value,

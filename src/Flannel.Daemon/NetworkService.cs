@@ -137,6 +137,29 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         {
             DaemonLog.SubnetChanged(_log, lease.Key.ToString());
         }
+        CheckDockerDaemonJson(env);
+    }
+
+    // dockerd gets --bip/--mtu/--ip-masq from the options we (or mk-docker-opts.sh) write; the same key in daemon.json
+    // stops dockerd from starting at all, which operators otherwise find out from docker's journal.
+    private void CheckDockerDaemonJson(SubnetEnv env)
+    {
+        if (_settings.DockerDaemonJson is not { Length: > 0 } path)
+        {
+            return;
+        }
+        try
+        {
+            var clashes = DockerDaemonJson.Check(path, env);
+            if (clashes.Count > 0)
+            {
+                DaemonLog.DockerDaemonJsonClash(_log, DockerDaemonJson.Describe(path, clashes));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            DaemonLog.DockerDaemonJsonUnreadable(_log, path, e.Message);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -28,6 +28,17 @@ public static class Program
                 using var logs = LogSetup.CreateConsoleFactory();
                 return await LeaseCommand.RunAsync(args[1..], Console.Out, Console.Error, logs, cts.Token);
             }
+            case "migrate-v2":
+            {
+                using var cts = new CancellationTokenSource();
+                Console.CancelKeyPress += (_, e) =>
+                {
+                    e.Cancel = true;
+                    cts.Cancel();
+                };
+                using var logs = LogSetup.CreateConsoleFactory();
+                return await MigrateV2Command.RunAsync(args[1..], Console.Out, Console.Error, logs, cts.Token);
+            }
             default:
                 return await DaemonRunner.RunAsync(args, sinceStart);
         }

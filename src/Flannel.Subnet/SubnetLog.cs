@@ -17,6 +17,9 @@ internal static partial class SubnetLog
     [LoggerMessage(1010, LogLevel.Warning, "Network config {Key} not found in etcd (the etcd v3 keyspace is read: a config written with the v2 API, `etcdctl set`, is not seen); retrying every second")]
     public static partial void ConfigMissing(ILogger log, string key);
 
+    [LoggerMessage(1014, LogLevel.Warning, "The etcd v2 keyspace has a network config at {Key} (written by flanneld up to v0.17 or `etcdctl set`): {Config}. Copy it to v3 with `flanneld migrate-v2 --apply` (add --leases to keep the subnets)")]
+    public static partial void ConfigOnlyInV2(ILogger log, string key, string config);
+
     [LoggerMessage(1011, LogLevel.Error, "Network config {Key} is invalid: {Reason}; retrying every second")]
     public static partial void ConfigInvalid(ILogger log, string key, string reason);
 

@@ -44,10 +44,13 @@ public sealed class EtcdServer : IAsyncDisposable
         }
     }
 
-    public static async Task<EtcdServer> StartAsync()
+    /// <param name="extraArgs">More etcd flags, e.g. <c>--enable-v2</c>.</param>
+    private string[] _extraArgs = [];
+
+    public static async Task<EtcdServer> StartAsync(params string[] extraArgs)
     {
         var dir = Directory.CreateTempSubdirectory("flannel-etcd-").FullName;
-        var server = new EtcdServer(dir, FreePort(), FreePort());
+        var server = new EtcdServer(dir, FreePort(), FreePort()) { _extraArgs = extraArgs };
         await server.StartProcessAsync();
         return server;
     }
@@ -70,7 +73,7 @@ public sealed class EtcdServer : IAsyncDisposable
                      "--listen-client-urls", client, "--advertise-client-urls", client,
                      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                      "--initial-cluster", $"test={peer}", "--log-level", "warn", "--logger", "zap",
-                 })
+                 }.Concat(_extraArgs))
         {
             psi.ArgumentList.Add(a);
         }

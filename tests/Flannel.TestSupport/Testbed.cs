@@ -36,7 +36,8 @@ public sealed class Testbed : IAsyncDisposable
 
     public string EtcdEndpoint => $"http://{EtcdAddress}:{EtcdPort}";
 
-    public static async Task<Testbed> CreateAsync()
+    /// <param name="etcdArgs">More flags for the testbed's etcd, e.g. <c>--enable-v2</c>.</param>
+    public static async Task<Testbed> CreateAsync(params string[] etcdArgs)
     {
         string prefix = "fcs" + Convert.ToHexString(BitConverter.GetBytes(Random.Shared.Next())).ToLowerInvariant()[..6];
         var bed = new Testbed(prefix, System.IO.Directory.CreateTempSubdirectory("flannel-testbed-").FullName);
@@ -47,7 +48,7 @@ public sealed class Testbed : IAsyncDisposable
             Ip(bed.SwitchNs, "addr", "add", $"{EtcdAddress}/24", "dev", "br0");
             Ip(bed.SwitchNs, "link", "set", "br0", "up");
             Ip(bed.SwitchNs, "link", "set", "lo", "up");
-            await bed.StartEtcdAsync();
+            await bed.StartEtcdAsync(etcdArgs);
             return bed;
         }
         catch
@@ -183,7 +184,7 @@ public sealed class Testbed : IAsyncDisposable
         }
     }
 
-    private async Task StartEtcdAsync()
+    private async Task StartEtcdAsync(string[] extraArgs)
     {
         EtcdPort = 2379;
         string client = EtcdEndpoint, peer = $"http://{EtcdAddress}:2380";
@@ -192,7 +193,7 @@ public sealed class Testbed : IAsyncDisposable
             "--name", "bed", "--data-dir", Path.Combine(_dir, "etcd"),
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", $"bed={peer}", "--log-level", "warn", "--logger", "zap",
+            "--initial-cluster", $"bed={peer}", "--log-level", "warn", "--logger", "zap", .. extraArgs,
         ], logName: "etcd");
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (Etcdctl(false, "endpoint", "health").ExitCode != 0)

@@ -24,6 +24,8 @@ public sealed class DaemonFlags
         SubnetFile = Set.Text("subnet-file", Subnet.SubnetFile.DefaultPath, "filename where env variables (subnet, MTU, ...) will be written to", LeaseGroup);
         RenewMargin = Set.Number("subnet-lease-renew-margin", 60, "subnet lease renewal margin, in minutes (1..1439)", LeaseGroup);
         DockerOptsFile = Set.Text("docker-opts-file", "", "also write dockerd's options (as mk-docker-opts.sh does) to this file before READY", LeaseGroup);
+        DockerDaemonJson = Set.Text("docker-daemon-json", EnvFiles.DockerDaemonJson.DefaultPath,
+            "warn when this dockerd config also sets bip, mtu or ip-masq (dockerd then refuses to start); empty: no check", LeaseGroup);
         IpMasq = Set.Switch("ip-masq", false, "setup IP masquerade rule for traffic destined outside of overlay network", RulesGroup);
         IptablesResync = Set.Number("iptables-resync", 5, "resync period for iptables rules, in seconds", RulesGroup);
         IptablesForwardRules = Set.Switch("iptables-forward-rules", true, "add default accept rules to FORWARD chain in iptables", RulesGroup);
@@ -51,6 +53,7 @@ public sealed class DaemonFlags
     public Flag<string> SubnetFile { get; }
     public Flag<int> RenewMargin { get; }
     public Flag<string> DockerOptsFile { get; }
+    public Flag<string> DockerDaemonJson { get; }
     public Flag<bool> IpMasq { get; }
 
     public Flag<bool> VxlanCsumOffload { get; }

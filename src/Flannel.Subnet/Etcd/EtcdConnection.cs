@@ -26,7 +26,7 @@ public sealed class EtcdConnection : IDisposable
         // dotnet-etcd takes the endpoints as one comma list and ignores each scheme; TLS comes from the SSL overload.
         string endpoints = string.Join(',', options.Endpoints);
         Client = options.UseTls
-            ? new EtcdClient(endpoints, ConfigureTls)
+            ? new EtcdClient(endpoints, o => ConfigureTls(options, o))
             : new EtcdClient(endpoints);
     }
 
@@ -126,16 +126,17 @@ public sealed class EtcdConnection : IDisposable
     /// <summary>Forgets the auth token so the next call authenticates again (after the server rejected it).</summary>
     public void InvalidateToken() => _headers = null;
 
-    private void ConfigureTls(SslClientAuthenticationOptions o)
+    /// <summary>Client certificate, TLS versions and --etcd-cafile as the only root of trust (also for the v2 API client).</summary>
+    internal static void ConfigureTls(EtcdOptions options, SslClientAuthenticationOptions o)
     {
-        if (!string.IsNullOrEmpty(_options.CertFile) && !string.IsNullOrEmpty(_options.KeyFile))
+        if (!string.IsNullOrEmpty(options.CertFile) && !string.IsNullOrEmpty(options.KeyFile))
         {
-            o.ClientCertificates = [X509Certificate2.CreateFromPemFile(_options.CertFile, _options.KeyFile)];
+            o.ClientCertificates = [X509Certificate2.CreateFromPemFile(options.CertFile, options.KeyFile)];
         }
         o.EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
-        if (!string.IsNullOrEmpty(_options.CaFile))
+        if (!string.IsNullOrEmpty(options.CaFile))
         {
-            var ca = X509CertificateLoader.LoadCertificateFromFile(_options.CaFile);
+            var ca = X509CertificateLoader.LoadCertificateFromFile(options.CaFile);
             o.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
             {
                 if (cert is null)

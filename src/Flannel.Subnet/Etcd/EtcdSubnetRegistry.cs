@@ -30,6 +30,56 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         return resp.Kvs.Count == 0 ? null : resp.Kvs[0].Value.ToStringUtf8();
     }
 
+    public async Task<string?> FindV2ConfigAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var v2 = new V2.EtcdV2Client(Options, TimeSpan.FromSeconds(2));
+            var node = await v2.GetAsync(Options.ConfigKey, ct).ConfigureAwait(false);
+            return node is { Dir: false, Value: { } value } ? value : null;
+        }
+        catch (V2.EtcdV2Exception)
+        {
+            return null; // no v2 API (etcd without --enable-v2, or 3.5+): nothing to hint at
+        }
+    }
+
+    /// <summary>Every key under <paramref name="prefix"/> with its value, as stored (for the v2 migration's comparison).</summary>
+    public async Task<Dictionary<string, string>> GetRawRangeAsync(string prefix, CancellationToken ct)
+    {
+        var resp = await _etcd.CallAsync(h => _etcd.Client.GetRangeAsync(prefix, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        return resp.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8(), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> byte for byte at <paramref name="key"/>, attached to a fresh etcd lease of
+    /// <paramref name="ttl"/> when given; only if the key is absent unless <paramref name="overwrite"/>. False when the
+    /// key appeared meanwhile.
+    /// </summary>
+    public async Task<bool> CopyAsync(string key, string value, TimeSpan? ttl, bool overwrite, CancellationToken ct)
+    {
+        long lease = ttl is { } t ? (await GrantAsync(t, ct).ConfigureAwait(false)).ID : 0;
+        var path = ByteString.CopyFromUtf8(key);
+        var txn = new TxnRequest();
+        if (!overwrite)
+        {
+            txn.Compare.Add(new Compare
+            {
+                Key = path,
+                Target = Compare.Types.CompareTarget.Version,
+                Result = Compare.Types.CompareResult.Equal,
+                Version = 0,
+            });
+        }
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = path, Value = ByteString.CopyFromUtf8(value), Lease = lease } });
+        var resp = await _etcd.CallAsync(h => _etcd.Client.TransactionAsync(txn, h, cancellationToken: ct), ct).ConfigureAwait(false);
+        if (!resp.Succeeded && lease != 0)
+        {
+            await RevokeQuietlyAsync(lease, ct).ConfigureAwait(false);
+        }
+        return resp.Succeeded;
+    }
+
     public async Task<LeaseSnapshot> GetLeasesAsync(CancellationToken ct)
     {
         var resp = await _etcd.CallAsync(h => _etcd.Client.GetRangeAsync(Options.SubnetsPrefix, h, cancellationToken: ct), ct).ConfigureAwait(false);

@@ -27,6 +27,12 @@ public interface ISubnetRegistry
     /// throws <see cref="WatchCompactedException"/> when that revision is compacted away.
     /// </summary>
     IAsyncEnumerable<WatchBatch> WatchLeasesAsync(long afterRevision, CancellationToken ct);
+
+    /// <summary>
+    /// The config flanneld up to v0.17 left in etcd's v2 keyspace at the same key, for a hint while the v3 config is
+    /// missing; null when there is none or the v2 API cannot be read.
+    /// </summary>
+    Task<string?> FindV2ConfigAsync(CancellationToken ct) => Task.FromResult<string?>(null);
 }
 
 public sealed record LeaseSnapshot(IReadOnlyList<Lease> Leases, long Revision);

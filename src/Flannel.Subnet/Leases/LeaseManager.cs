@@ -96,6 +96,10 @@ public sealed class LeaseManager : IDisposable
                     if (log(problem))
                     {
                         SubnetLog.ConfigMissing(_log, _configKey);
+                        if (await _registry.FindV2ConfigAsync(ct).ConfigureAwait(false) is { } v2)
+                        {
+                            SubnetLog.ConfigOnlyInV2(_log, _configKey, v2);
+                        }
                         lastLoggedMs = Environment.TickCount64;
                     }
                 }

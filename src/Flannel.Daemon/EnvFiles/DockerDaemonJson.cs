@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Flannel.Daemon.EnvFiles;
+
+/// <summary>One daemon.json key that dockerd would also get as a flag from the docker options.</summary>
+/// <param name="Key">bip, mtu or ip-masq.</param>
+/// <param name="Value">Its value in daemon.json, as JSON.</param>
+/// <param name="Ours">What the docker options pass.</param>
+public sealed record DaemonJsonClash(string Key, string Value, string Ours)
+{
+    public bool Same => string.Equals(Value.Trim('"'), Ours, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Reads dockerd's daemon.json for keys the docker options (mk-docker-opts.sh's DOCKER_OPTS, or --docker-opts-file)
+/// also pass as flags: dockerd refuses to start when a directive is both a flag and in the file ("the following
+/// directives are specified both as a flag and in the configuration file"), even with equal values. Never writes it.
+/// </summary>
+public static class DockerDaemonJson
+{
+    public const string DefaultPath = "/etc/docker/daemon.json";
+
+    /// <summary>
+    /// The clashing keys (empty when none, or when the file does not exist), compared with what the docker options
+    /// for <paramref name="env"/> pass.
+    /// </summary>
+    /// <exception cref="IOException">The file exists but cannot be read.</exception>
+    /// <exception cref="JsonException">The file is not a JSON object (dockerd would not start either).</exception>
+    public static IReadOnlyList<DaemonJsonClash> Check(string path, SubnetEnv env)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions
+        {
+            CommentHandling = JsonCommentHandling.Skip, // dockerd's parser tolerates neither, but say the real problem
+            AllowTrailingCommas = true,
+        });
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("not a JSON object");
+        }
+        var ours = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["bip"] = env.SubnetText,
+            ["mtu"] = env.Mtu.ToString(CultureInfo.InvariantCulture),
+            ["ip-masq"] = env.IpMasq ? "false" : "true",
+        };
+        var clashes = new List<DaemonJsonClash>();
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            if (ours.TryGetValue(p.Name, out var mine) && mine is not null)
+            {
+                clashes.Add(new DaemonJsonClash(p.Name, p.Value.GetRawText(), mine));
+            }
+        }
+        return clashes;
+    }
+
+    /// <summary>The warning's text: each key with both values, and the fix.</summary>
+    public static string Describe(string path, IReadOnlyList<DaemonJsonClash> clashes) =>
+        $"{path} sets {string.Join(", ", clashes.Select(c => $"{c.Key}={c.Value} ({(c.Same ? "same as" : "differs from")} --{c.Key}={c.Ours} in the docker options)"))}: " +
+        "dockerd refuses to start when a directive is both a flag and in daemon.json; remove " +
+        string.Join(", ", clashes.Select(c => $"\"{c.Key}\"")) + " from " + path + " (flanneld never edits it)";
+}

@@ -1,0 +1,39 @@
+using Flannel.Daemon.EnvFiles;
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Daemon.Tests;
+
+public class DockerDaemonJsonTests
+{
+    private static readonly SubnetEnv Env = new(Ip4Network.ParseCidr("10.5.0.0/16"), Ip4Network.ParseCidr("10.5.3.0/24"), null, null, 1450, IpMasq: true);
+
+    [Fact]
+    public void Keys_that_the_docker_options_also_pass_are_reported_with_both_values()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "daemon.json");
+        File.WriteAllText(path, """{"bip":"10.5.3.1/24","mtu":1500,"ip-masq":false,"log-driver":"journald"}""");
+        var clashes = DockerDaemonJson.Check(path, Env);
+        Assert.Equal(["bip", "mtu", "ip-masq"], clashes.Select(c => c.Key));
+        Assert.True(clashes[0].Same);
+        Assert.False(clashes[1].Same); // 1500 vs our 1450
+        Assert.True(clashes[2].Same); // we masquerade, so dockerd gets --ip-masq=false
+        string text = DockerDaemonJson.Describe(path, clashes);
+        Assert.Contains("mtu=1500 (differs from --mtu=1450 in the docker options)", text, StringComparison.Ordinal);
+        Assert.Contains("remove \"bip\", \"mtu\", \"ip-masq\" from " + path, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void No_file_or_no_clashing_key_is_fine_and_a_broken_file_is_an_error()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "daemon.json");
+        Assert.Empty(DockerDaemonJson.Check(path, Env));
+        File.WriteAllText(path, """{"log-driver":"journald"}""");
+        Assert.Empty(DockerDaemonJson.Check(path, Env));
+        File.WriteAllText(path, "{\"bip\": ");
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => DockerDaemonJson.Check(path, Env));
+        File.WriteAllText(path, "[1]");
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => DockerDaemonJson.Check(path, Env));
+    }
+}
