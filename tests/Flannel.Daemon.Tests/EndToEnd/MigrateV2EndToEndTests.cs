@@ -96,6 +96,37 @@ public sealed class MigrateV2EndToEndTests(ITestOutputHelper output)
         Assert.Contains("--enable-v2", r.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Migrate_v2_uses_the_daemon_s_tls_flags()
+    {
+        await using var bed = await Testbed.CreateAsync();
+        var pki = TestPki.Create(Path.Combine(bed.Directory, "pki"), Testbed.EtcdAddress);
+        string endpoint = $"https://{Testbed.EtcdAddress}:2479", peer = $"http://{Testbed.EtcdAddress}:2480";
+        bed.Start(bed.SwitchNs, EtcdServer.Binary,
+        [
+            "--name", "tls", "--data-dir", Path.Combine(bed.Directory, "etcd-tls"), "--enable-v2",
+            "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", $"tls={peer}",
+            "--cert-file", pki.ServerCert, "--key-file", pki.ServerKey, "--client-cert-auth", "--trusted-ca-file", pki.CaCert,
+            "--log-level", "warn", "--logger", "zap",
+        ], logName: "etcd-tls");
+        await Wait.UntilAsync(() => Testbed.Exec(bed.SwitchNs, ["env", "ETCDCTL_API=2", "etcdctl", "--endpoints", endpoint, "--ca-file", pki.CaCert,
+                "--cert-file", pki.ClientCert, "--key-file", pki.ClientKey, "set", Prefix + "/config", Config], check: false).ExitCode == 0,
+            TimeSpan.FromSeconds(20), "config written over TLS with the v2 API");
+        string[] tls = ["--etcd-cafile", pki.CaCert, "--etcd-certfile", pki.ClientCert, "--etcd-keyfile", pki.ClientKey];
+
+        var noCert = Testbed.Exec(bed.SwitchNs, [FlanneldBinary.Path, "migrate-v2", "--etcd-endpoints", endpoint, "--etcd-cafile", pki.CaCert], check: false);
+        Assert.Equal(3, noCert.ExitCode);
+        Assert.Contains("TLS handshake with etcd failed", noCert.Stderr, StringComparison.Ordinal);
+
+        var r = Testbed.Exec(bed.SwitchNs, [FlanneldBinary.Path, "migrate-v2", "--etcd-endpoints", endpoint, .. tls, "--apply"], check: false);
+        output.WriteLine(r.Stdout + r.Stderr);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("1 written, 0 failed", r.Stdout, StringComparison.Ordinal);
+        Assert.Equal(Config, Testbed.Exec(bed.SwitchNs, ["env", "ETCDCTL_API=3", "etcdctl", "--endpoints", endpoint, "--cacert", pki.CaCert,
+            "--cert", pki.ClientCert, "--key", pki.ClientKey, "get", "--print-value-only", Prefix + "/config"]).Stdout.TrimEnd('\n'));
+    }
+
     private static void V2(Testbed bed, params string[] args) =>
         Testbed.Exec(bed.SwitchNs, ["env", "ETCDCTL_API=2", "etcdctl", "--endpoints", bed.EtcdEndpoint, .. args]);
 

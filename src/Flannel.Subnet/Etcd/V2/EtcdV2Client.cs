@@ -141,8 +141,20 @@ public sealed class EtcdV2Client : IDisposable
     private static string EscapePath(string key) =>
         string.Join('/', key.Split('/').Select(Uri.EscapeDataString)) is var p && p.StartsWith('/') ? p : "/" + p;
 
-    private static string Describe(Exception e) =>
-        e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
+    private string Describe(Exception e)
+    {
+        string text = e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
+        // A refused client certificate shows up as a failed decryption or an aborted handshake, not as a TLS error.
+        bool tls = _options.UseTls;
+        for (var x = e; x is not null && tls; x = x.InnerException)
+        {
+            if (x is System.Security.Authentication.AuthenticationException or IOException)
+            {
+                return EtcdConnection.TlsFailureHint + text;
+            }
+        }
+        return text;
+    }
 
     private static string Truncate(string s) => s.Length <= 200 ? s : s[..200].ToString(CultureInfo.InvariantCulture) + "...";
 
