@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Flannel.Daemon.HostIntegration;
 
-/// <summary>Log events of the D-Bus host integration (event ids 3200-3249, stable).</summary>
+/// <summary>
+/// Log events of the D-Bus host integration (event ids 3200-3249, stable). Parameters follow the placeholders' order:
+/// with an <c>@interface</c> parameter out of order, Serilog printed "{Interface}" unfilled (the in-process formatter did not).
+/// </summary>
 internal static partial class HostIntegrationLog
 {
     [LoggerMessage(3200, LogLevel.Information, "No D-Bus system bus at {Address} ({Reason}): firewalld, NetworkManager and systemd integration are off")]
@@ -15,10 +18,10 @@ internal static partial class HostIntegrationLog
     public static partial void ServiceAbsent(ILogger log, string service);
 
     [LoggerMessage(3203, LogLevel.Information, "firewalld: opened {Port}/{Protocol} in zone {Zone} of {Interface} (runtime configuration only)")]
-    public static partial void FirewalldPortOpened(ILogger log, string zone, int port, string protocol, string @interface);
+    public static partial void FirewalldPortOpened(ILogger log, int port, string protocol, string zone, string @interface);
 
     [LoggerMessage(3204, LogLevel.Information, "firewalld: {Port}/{Protocol} is already open in zone {Zone} of {Interface}")]
-    public static partial void FirewalldPortAlreadyOpen(ILogger log, string zone, int port, string protocol, string @interface);
+    public static partial void FirewalldPortAlreadyOpen(ILogger log, int port, string protocol, string zone, string @interface);
 
     [LoggerMessage(3205, LogLevel.Warning, "firewalld: could not open {Port}/{Protocol} for {Interface}: {Error}")]
     public static partial void FirewalldFailed(ILogger log, int port, string protocol, string @interface, string error);

@@ -92,11 +92,11 @@ public sealed class HostIntegrator : IAsyncDisposable
             string zone = await Call(firewalld.ZoneOfInterfaceAsync(iface)).ConfigureAwait(false);
             if (await Call(firewalld.QueryPortAsync(zone, port, Udp)).ConfigureAwait(false))
             {
-                HostIntegrationLog.FirewalldPortAlreadyOpen(_log, zone, port, Udp, iface);
+                HostIntegrationLog.FirewalldPortAlreadyOpen(_log, port, Udp, zone, iface);
                 return;
             }
             await Call(firewalld.AddPortAsync(zone, port, Udp)).ConfigureAwait(false);
-            HostIntegrationLog.FirewalldPortOpened(_log, zone, port, Udp, iface);
+            HostIntegrationLog.FirewalldPortOpened(_log, port, Udp, zone, iface);
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {

@@ -35,7 +35,7 @@ public sealed class HostIntegratorTests
 
         Assert.Equal(["getZoneOfInterface eth0", "queryPort internal 8285 udp", "addPort internal 8285 udp 0"], f.Firewalld.Calls);
         Assert.Equal(["internal 8285/udp"], f.Firewalld.OpenPorts);
-        Assert.Contains(f.Log.Entries, e => e.Id.Id == 3203 && e.Message.Contains("8285/udp in zone internal", StringComparison.Ordinal));
+        Assert.Contains(f.Log.Entries, e => e.Id.Id == 3203 && e.Message.Contains("8285/udp in zone internal of eth0", StringComparison.Ordinal));
         Assert.Equal(0, f.Log.Count(3205));
     }
 
