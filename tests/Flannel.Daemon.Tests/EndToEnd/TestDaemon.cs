@@ -10,9 +10,13 @@ internal sealed record TestDaemon(Process Process, string SubnetFile)
     public static TestDaemon Start(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null)
     {
         string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
+        // A network namespace does not hide unix sockets: without this, a machine with a system bus would have its
+        // firewalld and NetworkManager changed by every test daemon. Tests of that integration pass their private bus.
+        var environment = new Dictionary<string, string>(env ?? new Dictionary<string, string>());
+        environment.TryAdd("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + Path.Combine(bed.Directory, "no-system-bus"));
         var p = bed.Start(hostNs, FlanneldBinary.Path,
             ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []],
-            env, logName: hostNs + "-flanneld");
+            environment, logName: hostNs + "-flanneld");
         return new TestDaemon(p, subnetFile);
     }
 
