@@ -146,4 +146,45 @@ public sealed class HostIntegrationEndToEndTests
         Assert.Contains("no answer in time", lines[noBus], StringComparison.Ordinal);
         Assert.Equal(0, await d.StopAsync());
     }
+
+    [Fact]
+    public async Task A_lease_reacquired_at_runtime_on_another_subnet_restarts_docker_once_and_an_unchanged_start_does_not()
+    {
+        await using var bus = await HostBusFixture.StartAsync();
+        await using var bed = await Testbed.CreateAsync();
+        const string prefix = "/e2e-dbus-reacquire/network";
+        bed.Etcdctl(true, "put", prefix + "/config", """{"Network":"10.74.0.0/16","Backend":{"Type":"host-gw"}}""");
+        string h1 = bed.AddHost(1);
+        var d = TestDaemon.Start(bed, h1, prefix, ["--restart-docker-on-subnet-change"],
+            new Dictionary<string, string> { ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.Bus.Address });
+        bus.Systemd.Observe = () => File.ReadAllText(d.SubnetFile);
+        var first = await d.WaitForSubnetEnvAsync(bed);
+        await Wait.UntilAsync(() => bed.LogOf(d.Process).Contains("Ready:", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "Ready");
+        await Task.Delay(500);
+        Assert.Empty(bus.Systemd.Calls); // first start: no previous subnet, nothing stale
+
+        // While the daemon is frozen, its lease key is deleted and taken by another host: on waking it sees its lease
+        // gone, cannot have that subnet back and re-acquires another one.
+        string key = $"{prefix}/subnets/{TestDaemon.NetworkOf(first["FLANNEL_SUBNET"]).Replace('/', '-')}";
+        string pid = d.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Command.Run("kill", "-STOP", pid);
+        try
+        {
+            bed.Etcdctl(true, "del", key);
+            bed.Etcdctl(true, "put", key, """{"PublicIP":"198.51.100.9","PublicIPv6":null}""");
+        }
+        finally
+        {
+            Command.Run("kill", "-CONT", pid);
+        }
+        await Wait.UntilAsync(() => !bus.Systemd.Calls.IsEmpty || d.Process.HasExited, TimeSpan.FromSeconds(20),
+            $"docker restarted after the re-acquisition:\n{bed.LogOf(d.Process)}");
+        await Task.Delay(500);
+
+        Assert.Equal(["TryRestartUnit docker.service replace"], bus.Systemd.Calls);
+        string atRestart = Assert.Single(bus.Systemd.Observed);
+        Assert.DoesNotContain("FLANNEL_SUBNET=" + first["FLANNEL_SUBNET"], atRestart, StringComparison.Ordinal);
+        Assert.Contains("FLANNEL_SUBNET=10.74.", atRestart, StringComparison.Ordinal);
+        Assert.Equal(0, await d.StopAsync());
+    }
 }
