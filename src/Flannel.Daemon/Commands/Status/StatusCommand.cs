@@ -1,0 +1,166 @@
+using Flannel.Backends;
+using Flannel.Backends.Netlink;
+using Flannel.Backends.Vxlan;
+using Flannel.Daemon.Cli;
+using Flannel.Subnet;
+using Flannel.Subnet.Config;
+using Flannel.Subnet.Etcd;
+using Flannel.Subnet.Ip;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Flannel.Daemon.Commands.Status;
+
+/// <summary>
+/// <c>flanneld status [--json] [--subnet-file PATH] [--public-ip IP] [etcd flags]</c>: the config and every lease from
+/// etcd next to what this host's kernel holds, and the drift between them. Only reads.
+/// </summary>
+public static class StatusCommand
+{
+    public const int NoDrift = 0, DriftFound = 1, BadFlags = 2, EtcdOrConfigProblem = 3, KernelUnreadable = 4;
+
+    public const string Usage =
+        "usage: flanneld status [--json] [--subnet-file PATH] [--public-ip IP] [--timeout SECONDS] [--etcd-endpoints URLS] [--etcd-prefix PREFIX] [--etcd-* TLS/auth flags]";
+
+    private const string ExitCodes =
+        "exit status: 0 no drift, 1 drift found, 2 bad flags, 3 etcd unreachable or config missing/invalid, 4 kernel state unreadable";
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, ILoggerFactory logs, CancellationToken ct)
+    {
+        var flags = new FlagSet();
+        var etcdFlags = new EtcdFlags(flags);
+        var subnetFile = flags.Text("subnet-file", SubnetFile.DefaultPath, "subnet file of the running daemon: its FLANNEL_SUBNET is this host's lease");
+        var publicIp = flags.Text("public-ip", "", "this host's PublicIP, to recognise its lease without a subnet file");
+        var json = flags.Switch("json", false, "print the report as JSON");
+        var timeout = flags.Number("timeout", 5, "seconds to wait for etcd before giving up (exit 3)");
+        try
+        {
+            flags.Parse(args);
+        }
+        catch (FlagException e)
+        {
+            if (!e.IsHelp)
+            {
+                stderr.WriteLine(e.Message);
+            }
+            stderr.WriteLine(Usage);
+            stderr.WriteLine(ExitCodes);
+            return e.IsHelp ? NoDrift : BadFlags;
+        }
+        if (flags.Positional.Count > 0 || timeout.Value <= 0 ||
+            (publicIp.Value.Length > 0 && !Ip4Address.TryParse(publicIp.Value, out _)))
+        {
+            stderr.WriteLine(flags.Positional.Count > 0 ? $"error: unexpected argument: {flags.Positional[0]}"
+                : timeout.Value <= 0 ? "error: --timeout must be a positive number of seconds"
+                : $"error: --public-ip is not an IPv4 address: {publicIp.Value}");
+            stderr.WriteLine(Usage);
+            return BadFlags;
+        }
+
+        var options = etcdFlags.ToOptions();
+        string where = $"etcd at {string.Join(',', options.Endpoints)}";
+        string? rawConfig;
+        IReadOnlyList<LeaseWithTtl> leases;
+        using (var etcd = new EtcdConnection(options))
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            // gRPC keeps retrying an endpoint that does not answer; a status check must not hang with it.
+            deadline.CancelAfter(TimeSpan.FromSeconds(timeout.Value));
+            var registry = new EtcdSubnetRegistry(etcd, logs.CreateLogger<EtcdSubnetRegistry>());
+            try
+            {
+                (rawConfig, leases) = await EtcdStatusReader.ReadAsync(etcd, registry, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded })
+            {
+                if (ct.IsCancellationRequested)
+                {
+                    stderr.WriteLine("interrupted");
+                    return 130;
+                }
+                stderr.WriteLine($"error: {where}: no answer within {timeout.Value} s (is etcd running and reachable?)");
+                return EtcdOrConfigProblem;
+            }
+            catch (RpcException e)
+            {
+                stderr.WriteLine($"error: {where}: {e.StatusCode}: {e.Status.Detail}");
+                return EtcdOrConfigProblem;
+            }
+        }
+        if (rawConfig is null)
+        {
+            stderr.WriteLine($"error: no network config in etcd at {options.ConfigKey} ({where})");
+            return EtcdOrConfigProblem;
+        }
+        NetworkConfig config;
+        try
+        {
+            config = NetworkConfigParser.Parse(rawConfig);
+            if (!BackendTypes.IsKnown(config.BackendType))
+            {
+                throw new NetworkConfigException(BackendTypes.UnknownTypeMessage(config.BackendType));
+            }
+            BackendTypes.ValidateOptions(config.BackendType, config.BackendJson);
+        }
+        catch (Exception e) when (e is NetworkConfigException or BackendException)
+        {
+            stderr.WriteLine($"error: invalid network config at {options.ConfigKey}: {e.Message}");
+            return EtcdOrConfigProblem;
+        }
+
+        var own = FindOwnHost(subnetFile.Value, publicIp.Value);
+        KernelSnapshot kernel;
+        try
+        {
+            kernel = ReadKernel(config, own, leases);
+        }
+        catch (NetlinkException e)
+        {
+            stderr.WriteLine($"error: reading the kernel's routes, neighbours and FDB: {e.Message}");
+            return KernelUnreadable;
+        }
+        var report = DriftAnalyzer.Analyze(new StatusInputs(config, options.ConfigKey, leases, own, kernel));
+        if (json.Value)
+        {
+            stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, StatusJsonContext.Default.StatusReport));
+        }
+        else
+        {
+            stdout.Write(StatusTextWriter.Render(report));
+        }
+        return report.HasDrift ? DriftFound : NoDrift;
+    }
+
+    private static OwnHost FindOwnHost(string subnetFile, string publicIp)
+    {
+        var subnet = SubnetFile.ReadPrevious(subnetFile).Subnet;
+        Ip4Address? ip = Ip4Address.TryParse(publicIp, out var parsed) ? parsed : null;
+        var sources = new List<string>();
+        if (subnet is not null)
+        {
+            sources.Add($"FLANNEL_SUBNET of {subnetFile}");
+        }
+        if (ip is not null)
+        {
+            sources.Add($"--public-ip {ip}");
+        }
+        return new OwnHost(subnet, ip, string.Join(" and ", sources));
+    }
+
+    private static KernelSnapshot ReadKernel(NetworkConfig config, OwnHost own, IReadOnlyList<LeaseWithTtl> leases)
+    {
+        switch (config.BackendType.ToLowerInvariant())
+        {
+            case BackendTypes.Vxlan:
+                var options = VxlanOptions.Parse(config.BackendJson);
+                var direct = options.DirectRouting
+                    ? leases.Where(l => !own.Owns(l.Lease)).Select(l => l.Lease.Attrs.PublicIP)
+                    : [];
+                return KernelReader.Read($"flannel.{options.Vni}", vxlan: true, direct);
+            case BackendTypes.Udp:
+                return KernelReader.Read(UdpDrift.DeviceName, vxlan: false, []);
+            default:
+                return KernelReader.Read(null, vxlan: false, []);
+        }
+    }
+}
