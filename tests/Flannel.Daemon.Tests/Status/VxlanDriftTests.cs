@@ -106,6 +106,16 @@ public class VxlanDriftTests
     }
 
     [Fact]
+    public void Fdb_entry_added_by_hand_is_stale_though_its_state_also_has_NUD_NOARP()
+    {
+        // `bridge fdb add MAC dev flannel.1 dst IP self permanent` gives NUD_PERMANENT | NUD_NOARP.
+        var byHand = Fdb("09:00:00:00:00:09", "198.51.100.9") with { State = 0xc0 };
+        var learnt = Fdb("08:00:00:00:00:08", "198.51.100.8") with { State = 0x02 }; // NUD_REACHABLE: learning, not flannel's
+        var report = Analyze(VxlanConfig, Kernel("flannel.1", Routes(), Neighbours(), [.. FdbEntries(), byHand, learnt]), Leases);
+        Assert.Equal(["stale fdb 09:00:00:00:00:09 dst 198.51.100.9 dev flannel.1"], DriftTexts(report));
+    }
+
+    [Fact]
     public void Missing_device_is_reported_once_and_its_peers_are_not_programmed()
     {
         var report = Analyze(VxlanConfig, Kernel(null), Leases);

@@ -44,6 +44,14 @@ public static class StatusCommand
                 stderr.WriteLine(e.Message);
             }
             stderr.WriteLine(Usage);
+            if (e.IsHelp)
+            {
+                foreach (var f in flags.Flags)
+                {
+                    string def = f.DefaultText.Length == 0 ? "" : $" (default {f.DefaultText})";
+                    stderr.WriteLine($"  --{f.Name}{(f.IsBool ? "" : " value")}    {f.Help}{def}");
+                }
+            }
             stderr.WriteLine(ExitCodes);
             return e.IsHelp ? NoDrift : BadFlags;
         }
@@ -83,7 +91,9 @@ public static class StatusCommand
             }
             catch (RpcException e)
             {
-                stderr.WriteLine($"error: {where}: {e.StatusCode}: {e.Status.Detail}");
+                stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
+                    ? $"error: {where} is unreachable: {e.Status.Detail}"
+                    : $"error: {where}: {e.StatusCode}: {e.Status.Detail}");
                 return EtcdOrConfigProblem;
             }
         }

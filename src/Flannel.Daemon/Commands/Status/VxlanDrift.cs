@@ -70,10 +70,10 @@ internal static class VxlanDrift
                 {
                     check.Expect(false, DriftEntries.Neighbour, $"neighbour {zero} lladdr {mac} dev {deviceName}");
                 }
-                else if (KernelText.Mac(neighbour.Mac) != mac || neighbour.State != Neighbour.NudPermanent)
+                else if (KernelText.Mac(neighbour.Mac) != mac || !IsPermanent(neighbour.State))
                 {
                     check.Wrong(DriftEntries.Neighbour, $"neighbour {zero} lladdr {KernelText.Mac(neighbour.Mac)} dev {deviceName}" +
-                        (neighbour.State != Neighbour.NudPermanent ? $" state 0x{neighbour.State:x2}" : "") + $" (lease VtepMAC {mac}, permanent)");
+                        (!IsPermanent(neighbour.State) ? $" state 0x{neighbour.State:x2}" : "") + $" (lease VtepMAC {mac}, permanent)");
                 }
                 else
                 {
@@ -94,7 +94,8 @@ internal static class VxlanDrift
                     $"stale neighbour {n.Address} lladdr {KernelText.Mac(n.Mac)} dev {deviceName}", null));
             }
             // Only permanent entries with a remote are flannel's; learnt ones (Learning on) come and go by themselves.
-            foreach (var f in kernel.Fdb.Where(f => f.Destination is { } dst && f.State == Neighbour.NudPermanent &&
+            // A bit test: `bridge fdb add ... permanent` sets NUD_NOARP too (0xc0), flannel's netlink call only 0x80.
+            foreach (var f in kernel.Fdb.Where(f => f.Destination is { } dst && IsPermanent(f.State) &&
                                                     !wantedFdb.Contains((KernelText.Mac(f.Mac), dst))))
             {
                 drift.Add(new StatusDrift(DriftKinds.Stale, DriftEntries.Fdb,
@@ -104,6 +105,8 @@ internal static class VxlanDrift
         StaleRoutes.Report(input, expectedRoutes, ownSubnets, drift);
         return new BackendFindings(deviceName, device is not null, states);
     }
+
+    private static bool IsPermanent(ushort state) => (state & Neighbour.NudPermanent) != 0;
 
     private static PeerState Result(PeerCheck check)
     {
