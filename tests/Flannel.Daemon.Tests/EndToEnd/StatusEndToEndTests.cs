@@ -163,6 +163,11 @@ public sealed class StatusEndToEndTests(ITestOutputHelper output)
         Assert.True(bad.ExitCode == 3, bad.ToString());
         Assert.Contains("invalid network config at /bad/network/config", bad.Stderr, StringComparison.Ordinal);
 
+        var noCert = Testbed.Exec(h1, [FlanneldBinary.Path, "status", "--etcd-endpoints", "https://198.51.100.254:2379",
+            "--etcd-certfile", "/nonexistent/cert.pem", "--etcd-keyfile", "/nonexistent/key.pem"], check: false);
+        Assert.True(noCert.ExitCode == 3, noCert.ToString());
+        Assert.Contains("/nonexistent/cert.pem", noCert.Stderr, StringComparison.Ordinal);
+
         var badFlag = Testbed.Exec(h1, [FlanneldBinary.Path, "status", "--no-such-flag"], check: false);
         Assert.Equal(2, badFlag.ExitCode);
         var help = Testbed.Exec(h1, [FlanneldBinary.Path, "status", "--help"], check: false);

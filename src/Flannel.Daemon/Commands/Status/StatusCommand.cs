@@ -66,10 +66,26 @@ public static class StatusCommand
         }
 
         var options = etcdFlags.ToOptions();
+        if (options.Endpoints.Count == 0)
+        {
+            stderr.WriteLine("error: --etcd-endpoints names no endpoint");
+            stderr.WriteLine(Usage);
+            return BadFlags;
+        }
         string where = $"etcd at {string.Join(',', options.Endpoints)}";
         string? rawConfig;
         IReadOnlyList<LeaseWithTtl> leases;
-        using (var etcd = new EtcdConnection(options))
+        EtcdConnection etcd;
+        try
+        {
+            etcd = new EtcdConnection(options);
+        }
+        catch (Exception e) when (IsUnreadableTlsFile(e))
+        {
+            stderr.WriteLine($"error: {where}: {e.Message}");
+            return EtcdOrConfigProblem;
+        }
+        using (etcd)
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             // gRPC keeps retrying an endpoint that does not answer; a status check must not hang with it.
@@ -87,6 +103,11 @@ public static class StatusCommand
                     return 130;
                 }
                 stderr.WriteLine($"error: {where}: no answer within {timeout.Value} s (is etcd running and reachable?)");
+                return EtcdOrConfigProblem;
+            }
+            catch (Exception e) when (IsUnreadableTlsFile(e))
+            {
+                stderr.WriteLine($"error: {where}: {e.Message}");
                 return EtcdOrConfigProblem;
             }
             catch (RpcException e)
@@ -140,6 +161,11 @@ public static class StatusCommand
         }
         return report.HasDrift ? DriftFound : NoDrift;
     }
+
+    // The TLS key, certificate or CA file cannot be read (when the client is built or at the first call): etcd cannot
+    // be reached with them.
+    private static bool IsUnreadableTlsFile(Exception e) =>
+        e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException;
 
     private static OwnHost FindOwnHost(string subnetFile, string publicIp)
     {
