@@ -72,72 +72,16 @@ public static class StatusCommand
             stderr.WriteLine(Usage);
             return BadFlags;
         }
-        string where = $"etcd at {string.Join(',', options.Endpoints)}";
-        string? rawConfig;
-        IReadOnlyList<LeaseWithTtl> leases;
-        EtcdConnection etcd;
-        try
+        var etcd = await ReadEtcdAsync(options, timeout.Value, logs, stderr, ct).ConfigureAwait(false);
+        if (etcd.ExitCode is { } failed)
         {
-            etcd = new EtcdConnection(options);
+            return failed;
         }
-        catch (Exception e) when (IsUnreadableTlsFile(e))
+        if (ParseConfig(etcd.Config!, options, stderr) is not { } config)
         {
-            stderr.WriteLine($"error: {where}: {e.Message}");
             return EtcdOrConfigProblem;
         }
-        using (etcd)
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
-        {
-            // gRPC keeps retrying an endpoint that does not answer; a status check must not hang with it.
-            deadline.CancelAfter(TimeSpan.FromSeconds(timeout.Value));
-            var registry = new EtcdSubnetRegistry(etcd, logs.CreateLogger<EtcdSubnetRegistry>());
-            try
-            {
-                (rawConfig, leases) = await EtcdStatusReader.ReadAsync(etcd, registry, deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded })
-            {
-                if (ct.IsCancellationRequested)
-                {
-                    stderr.WriteLine("interrupted");
-                    return 130;
-                }
-                stderr.WriteLine($"error: {where}: no answer within {timeout.Value} s (is etcd running and reachable?)");
-                return EtcdOrConfigProblem;
-            }
-            catch (Exception e) when (IsUnreadableTlsFile(e))
-            {
-                stderr.WriteLine($"error: {where}: {e.Message}");
-                return EtcdOrConfigProblem;
-            }
-            catch (RpcException e)
-            {
-                stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
-                    ? $"error: {where} is unreachable: {e.Status.Detail}"
-                    : $"error: {where}: {e.StatusCode}: {e.Status.Detail}");
-                return EtcdOrConfigProblem;
-            }
-        }
-        if (rawConfig is null)
-        {
-            stderr.WriteLine($"error: no network config in etcd at {options.ConfigKey} ({where})");
-            return EtcdOrConfigProblem;
-        }
-        NetworkConfig config;
-        try
-        {
-            config = NetworkConfigParser.Parse(rawConfig);
-            if (!BackendTypes.IsKnown(config.BackendType))
-            {
-                throw new NetworkConfigException(BackendTypes.UnknownTypeMessage(config.BackendType));
-            }
-            BackendTypes.ValidateOptions(config.BackendType, config.BackendJson);
-        }
-        catch (Exception e) when (e is NetworkConfigException or BackendException)
-        {
-            stderr.WriteLine($"error: invalid network config at {options.ConfigKey}: {e.Message}");
-            return EtcdOrConfigProblem;
-        }
+        var leases = etcd.Leases;
 
         var own = FindOwnHost(subnetFile.Value, publicIp.Value);
         KernelSnapshot kernel;
@@ -160,6 +104,83 @@ public static class StatusCommand
             stdout.Write(StatusTextWriter.Render(report));
         }
         return report.HasDrift ? DriftFound : NoDrift;
+    }
+
+    private sealed record EtcdRead(int? ExitCode, string? Config, IReadOnlyList<LeaseWithTtl> Leases);
+
+    /// <summary>The config and leases, or the exit code (with the message written) when etcd cannot give them.</summary>
+    private static async Task<EtcdRead> ReadEtcdAsync(EtcdOptions options, int timeoutSeconds, ILoggerFactory logs, TextWriter stderr, CancellationToken ct)
+    {
+        string where = $"etcd at {string.Join(',', options.Endpoints)}";
+        EtcdConnection etcd;
+        try
+        {
+            etcd = new EtcdConnection(options);
+        }
+        catch (Exception e) when (IsUnreadableTlsFile(e))
+        {
+            stderr.WriteLine($"error: {where}: {e.Message}");
+            return new EtcdRead(EtcdOrConfigProblem, null, []);
+        }
+        using (etcd)
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            // gRPC keeps retrying an endpoint that does not answer; a status check must not hang with it.
+            deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
+            var registry = new EtcdSubnetRegistry(etcd, logs.CreateLogger<EtcdSubnetRegistry>());
+            try
+            {
+                var (config, leases) = await EtcdStatusReader.ReadAsync(etcd, registry, deadline.Token).ConfigureAwait(false);
+                if (config is null)
+                {
+                    stderr.WriteLine($"error: no network config in etcd at {options.ConfigKey} ({where})");
+                    return new EtcdRead(EtcdOrConfigProblem, null, []);
+                }
+                return new EtcdRead(null, config, leases);
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded })
+            {
+                if (ct.IsCancellationRequested)
+                {
+                    stderr.WriteLine("interrupted");
+                    return new EtcdRead(130, null, []);
+                }
+                stderr.WriteLine($"error: {where}: no answer within {timeoutSeconds} s (is etcd running and reachable?)");
+                return new EtcdRead(EtcdOrConfigProblem, null, []);
+            }
+            catch (Exception e) when (IsUnreadableTlsFile(e))
+            {
+                stderr.WriteLine($"error: {where}: {e.Message}");
+                return new EtcdRead(EtcdOrConfigProblem, null, []);
+            }
+            catch (RpcException e)
+            {
+                stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
+                    ? $"error: {where} is unreachable: {e.Status.Detail}"
+                    : $"error: {where}: {e.StatusCode}: {e.Status.Detail}");
+                return new EtcdRead(EtcdOrConfigProblem, null, []);
+            }
+        }
+    }
+
+    /// <summary>The validated config, or null (with the message written) when the daemon would refuse it.</summary>
+    private static NetworkConfig? ParseConfig(string json, EtcdOptions options, TextWriter stderr)
+    {
+        try
+        {
+            var config = NetworkConfigParser.Parse(json);
+            if (!BackendTypes.IsKnown(config.BackendType))
+            {
+                throw new NetworkConfigException(BackendTypes.UnknownTypeMessage(config.BackendType));
+            }
+            BackendTypes.ValidateOptions(config.BackendType, config.BackendJson);
+            return config;
+        }
+        catch (Exception e) when (e is NetworkConfigException or BackendException)
+        {
+            stderr.WriteLine($"error: invalid network config at {options.ConfigKey}: {e.Message}");
+            return null;
+        }
     }
 
     // The TLS key, certificate or CA file cannot be read (when the client is built or at the first call): etcd cannot
