@@ -41,7 +41,7 @@ public static class DaemonRunner
         }
         if (flags.Set.Positional.Count > 0)
         {
-            Console.Error.WriteLine($"unexpected argument: {flags.Set.Positional[0]} (commands are check-config and lease; see --help)");
+            Console.Error.WriteLine($"unexpected argument: {flags.Set.Positional[0]} (commands are check-config, lease and status; see --help)");
             return 2;
         }
         if (flags.Validate() is { } invalid)
