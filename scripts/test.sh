@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 # docker.io (dockerd, docker, containerd, runc), busybox-static and iptables/nftables: the end-to-end test that runs
-# a real dockerd in each simulated host (tests/Flannel.TestSupport/DockerHost.cs).
+# a real dockerd in each simulated host (tests/Flannel.TestSupport/DockerHost.cs). dbus (dbus-daemon): the private bus
+# the HostIntegration tests start for their firewalld, NetworkManager and systemd stand-ins.
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps openssl:openssl \
-  systemd-analyze:systemd gcc:gcc dockerd:docker.io busybox:busybox-static iptables:iptables nft:nftables
+  systemd-analyze:systemd gcc:gcc dockerd:docker.io busybox:busybox-static iptables:iptables nft:nftables \
+  dbus-daemon:dbus
 ensure_dotnet
 
 results=artifacts/test-results

@@ -29,8 +29,8 @@ internal static partial class DaemonLog
     [LoggerMessage(3007, LogLevel.Critical, "flanneld failed to start: {Reason}")]
     public static partial void StartFailed(ILogger log, string reason);
 
-    [LoggerMessage(3008, LogLevel.Warning, "Our subnet changed to {Subnet}; subnet.env is rewritten, but dockerd still runs with the old --bip until it is restarted")]
-    public static partial void SubnetChanged(ILogger log, string subnet);
+    [LoggerMessage(3008, LogLevel.Warning, "Our subnet changed from {OldSubnet} to {Subnet}; subnet.env is rewritten, but dockerd still runs with the stale --bip until `systemctl restart docker` (or run flanneld with --restart-docker-on-subnet-change)")]
+    public static partial void SubnetChanged(ILogger log, string oldSubnet, string subnet);
 
     [LoggerMessage(3012, LogLevel.Warning, "{Problem}")]
     public static partial void DockerDaemonJsonClash(ILogger log, string problem);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flannel.Backends.Host;
 using Flannel.Daemon.Cli;
 using Flannel.Daemon.Health;
+using Flannel.Daemon.HostIntegration;
 using Flannel.Daemon.Logging;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Leases;
@@ -40,7 +41,7 @@ public static class DaemonRunner
         }
         if (flags.Set.Positional.Count > 0)
         {
-            Console.Error.WriteLine($"unexpected argument: {flags.Set.Positional[0]} (commands are check-config and lease; see --help)");
+            Console.Error.WriteLine($"unexpected argument: {flags.Set.Positional[0]} (commands are check-config, lease, status and migrate-v2; see --help)");
             return 2;
         }
         if (flags.Validate() is { } invalid)
@@ -106,6 +107,7 @@ public static class DaemonRunner
             new LeaseManagerOptions { RenewMargin = settings.RenewMargin, Health = sp.GetRequiredService<LoopHealthRegistry>() },
             sp.GetRequiredService<ILogger<LeaseManager>>(),
             settings.Etcd.ConfigKey));
+        s.AddSingleton(sp => new HostIntegrator(settings.HostIntegration, sp.GetRequiredService<ILogger<HostIntegrator>>()));
         s.AddSingleton<IHostInterfaces>(_ => new SystemHostInterfaces(RouteLookup.InterfaceToReach));
         if (settings.HealthzPort > 0)
         {
@@ -116,7 +118,7 @@ public static class DaemonRunner
         s.AddHostedService(sp => new EtcdProbe(sp.GetRequiredService<ISubnetRegistry>(), sp.GetRequiredService<LoopHealthRegistry>()));
         s.AddHostedService(sp => new NetworkService(settings, sp.GetRequiredService<LeaseManager>(), sp.GetRequiredService<IHostInterfaces>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<LoopHealthRegistry>(),
-            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<Stopwatch>()));
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<Stopwatch>(), sp.GetRequiredService<HostIntegrator>()));
         return builder.Build();
     }
 }

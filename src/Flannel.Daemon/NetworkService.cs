@@ -3,6 +3,7 @@ using Flannel.Backends;
 using Flannel.Backends.Host;
 using Flannel.Daemon.EnvFiles;
 using Flannel.Daemon.Health;
+using Flannel.Daemon.HostIntegration;
 using Flannel.Daemon.Rules;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
@@ -28,14 +29,16 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     private readonly ILogger<NetworkService> _log;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Stopwatch _sinceStart;
+    private readonly HostIntegrator _hostIntegration;
     private IBackendNetwork? _network;
     private NetworkConfig? _config;
     private Task _running = Task.CompletedTask;
     private TrafficRules? _rules;
 
     public NetworkService(DaemonSettings settings, LeaseManager leases, IHostInterfaces host, ILoggerFactory logs,
-        LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart)
+        LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart, HostIntegrator hostIntegration)
     {
+        _hostIntegration = hostIntegration;
         _settings = settings;
         _leases = leases;
         _host = host;
@@ -48,6 +51,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Connecting to the system bus overlaps the wait for etcd; nothing below waits for it.
+        _hostIntegration.Start();
         _config = await _leases.WaitForConfigAsync(cancellationToken).ConfigureAwait(false);
         var command = new HostCommand();
         _rules = new TrafficRules(_config.EnableNFTables ? new NftablesFilter(command) : new IptablesFilter(command),
@@ -66,6 +71,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         });
         _network = await backend.RegisterNetworkAsync(cancellationToken).ConfigureAwait(false);
         DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());
+        _hostIntegration.DeviceReady(iface.Name, BackendHostNeeds.For(_config, _network));
 
         var lease = await _leases.AcquireAsync(_config, _network.LeaseAttrs, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
             .ConfigureAwait(false);
@@ -133,9 +139,11 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             AtomicFile.Write(dockerOpts, DockerOptions.Format(env));
             DaemonLog.WroteDockerOpts(_log, dockerOpts);
         }
+        // The previous file is what dockerd was started with: a different subnet means a stale --bip (a restart with
+        // a lost lease, or a lease re-acquired at runtime).
         if (previous.Subnet is { } old && old != lease.Key.Subnet)
         {
-            DaemonLog.SubnetChanged(_log, lease.Key.ToString());
+            _hostIntegration.SubnetChanged(old, lease.Key.Subnet);
         }
         CheckDockerDaemonJson(env);
     }
@@ -167,6 +175,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         DaemonLog.Stopping(_log, _leases.Current?.Key.ToString() ?? "(none)");
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _running.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _hostIntegration.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

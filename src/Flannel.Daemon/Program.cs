@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using Flannel.Daemon.Commands;
+using Flannel.Daemon.Commands.Status;
 using Flannel.Daemon.Logging;
 
 namespace Flannel.Daemon;
@@ -36,8 +37,19 @@ public static class Program
                     e.Cancel = true;
                     cts.Cancel();
                 };
-                using var logs = LogSetup.CreateConsoleFactory();
+                using var logs = LogSetup.CreateConsoleFactory(Serilog.Events.LogEventLevel.Warning);
                 return await MigrateV2Command.RunAsync(args[1..], Console.Out, Console.Error, logs, cts.Token);
+            }
+            case "status":
+            {
+                using var cts = new CancellationTokenSource();
+                Console.CancelKeyPress += (_, e) =>
+                {
+                    e.Cancel = true;
+                    cts.Cancel();
+                };
+                using var logs = LogSetup.CreateConsoleFactory(Serilog.Events.LogEventLevel.Warning);
+                return await StatusCommand.RunAsync(args[1..], Console.Out, Console.Error, logs, cts.Token);
             }
             default:
                 return await DaemonRunner.RunAsync(args, sinceStart);

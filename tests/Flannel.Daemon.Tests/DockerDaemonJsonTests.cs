@@ -36,4 +36,15 @@ public class DockerDaemonJsonTests
         File.WriteAllText(path, "[1]");
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => DockerDaemonJson.Check(path, Env));
     }
+
+    [Fact]
+    public void Without_the_docker_options_every_such_key_is_reported()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "daemon.json");
+        File.WriteAllText(path, """{"mtu":1450,"bip":"10.5.3.1/24"}""");
+        var clashes = DockerDaemonJson.Check(path, null);
+        Assert.Equal(["mtu", "bip"], clashes.Select(c => c.Key));
+        Assert.Contains("mtu=1450 (also a flag in the docker options)", DockerDaemonJson.Describe(path, clashes), StringComparison.Ordinal);
+    }
 }

@@ -237,7 +237,7 @@ public sealed class VxlanNetwork : IBackendNetwork
             var fixes = new List<NetlinkRequest>();
             var what = new HashSet<string>(StringComparer.Ordinal);
             // Sets, not scans: with thousands of peers an O(n^2) pass would hold the lock for a noticeable time.
-            var haveNeighbours = neighbours.Where(n => n.State == Neighbour.NudPermanent && n.Mac is not null)
+            var haveNeighbours = neighbours.Where(n => (n.State & Neighbour.NudPermanent) != 0 && n.Mac is not null)
                 .Select(n => (n.Address, Mac: n.Mac!.ToString())).ToHashSet();
             var haveFdb = fdb.Where(f => f.Destination is not null).Select(f => (Mac: f.Mac.ToString(), f.Destination!.Value)).ToHashSet();
             var haveRoutes = routes.Where(r => r.Gateway is not null)
@@ -273,7 +273,8 @@ public sealed class VxlanNetwork : IBackendNetwork
                 what.Add("stale neighbour");
             }
             var wantedFdb = _desired.Values.Where(p => !p.Direct).Select(p => (Mac: p.Mac.ToString(), p.PublicIP)).ToHashSet();
-            foreach (var f in fdb.Where(f => f.Destination is not null && f.State == Neighbour.NudPermanent &&
+            // bridge(8)'s `fdb add ... permanent` stores NUD_PERMANENT|NUD_NOARP (0xc0): test the bit, not the value.
+            foreach (var f in fdb.Where(f => f.Destination is not null && (f.State & Neighbour.NudPermanent) != 0 &&
                                              !wantedFdb.Contains((f.Mac.ToString(), f.Destination!.Value))))
             {
                 fixes.Add(NetlinkRequest.DeleteFdb(dev, f.Mac, f.Destination!.Value));

@@ -9,6 +9,7 @@ public sealed class DaemonFlags
     public const string LeaseGroup = "lease and files";
     public const string RulesGroup = "iptables";
     public const string OpsGroup = "operations";
+    public const string HostGroup = "host integration (D-Bus)";
     public const string KubeGroup = "kubernetes (not supported)";
 
     public DaemonFlags()
@@ -35,6 +36,9 @@ public sealed class DaemonFlags
         LogLevel = Set.Text("log-level", "info", "least severe level logged: debug, info, warning, error", OpsGroup);
         Verbosity = Set.Number("v", 0, "klog verbosity (accepted for compatibility; -v=1 or more logs at debug level)", OpsGroup);
         Version = Set.Switch("version", false, "print version and exit", OpsGroup);
+        Firewalld = Set.Switch("firewalld", true, "when firewalld runs, open the backend's UDP port in the external interface's zone (runtime config only)", HostGroup);
+        NetworkManagerUnmanaged = Set.Switch("networkmanager-unmanaged", true, "when NetworkManager runs, mark the flannel device unmanaged", HostGroup);
+        RestartDockerOnSubnetChange = Set.Switch("restart-docker-on-subnet-change", false, "restart docker.service through systemd when our subnet changed since subnet.env was last written", HostGroup);
         KubeSubnetMgr = Set.Switch("kube-subnet-mgr", false, "contact the Kubernetes API for subnet assignment instead of etcd", KubeGroup);
         KubeApiUrl = Set.Text("kube-api-url", "", "Kubernetes API server URL", KubeGroup);
         KubeconfigFile = Set.Text("kubeconfig-file", "", "kubeconfig file location", KubeGroup);
@@ -65,6 +69,9 @@ public sealed class DaemonFlags
     public Flag<string> LogLevel { get; }
     public Flag<int> Verbosity { get; }
     public Flag<bool> Version { get; }
+    public Flag<bool> Firewalld { get; }
+    public Flag<bool> NetworkManagerUnmanaged { get; }
+    public Flag<bool> RestartDockerOnSubnetChange { get; }
     public Flag<bool> KubeSubnetMgr { get; }
     public Flag<string> KubeApiUrl { get; }
     public Flag<string> KubeconfigFile { get; }

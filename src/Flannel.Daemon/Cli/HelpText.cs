@@ -11,6 +11,7 @@ public static class HelpText
         sb.AppendLine("Usage: flanneld [flags]            run the overlay network daemon (etcd v3)");
         sb.AppendLine("       flanneld check-config [FILE|-]   validate a network config and print it with defaults applied");
         sb.AppendLine("       flanneld lease --public-ip IP    acquire (or find) this host's lease and print it");
+        sb.AppendLine("       flanneld status [--json]         compare the leases in etcd with this host's routes, neighbours and FDB");
         sb.AppendLine("       flanneld migrate-v2 [--apply] [--leases] [--force]   copy flanneld <= v0.17's etcd v2 config (and leases) to v3");
         sb.AppendLine();
         sb.AppendLine("Flags use Go syntax: -flag or --flag, --flag=value or --flag value, --bool or --bool=false.");

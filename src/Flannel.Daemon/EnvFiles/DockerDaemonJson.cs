@@ -6,10 +6,12 @@ namespace Flannel.Daemon.EnvFiles;
 /// <summary>One daemon.json key that dockerd would also get as a flag from the docker options.</summary>
 /// <param name="Key">bip, mtu or ip-masq.</param>
 /// <param name="Value">Its value in daemon.json, as JSON.</param>
-/// <param name="Ours">What the docker options pass.</param>
-public sealed record DaemonJsonClash(string Key, string Value, string Ours)
+/// <param name="Ours">What the docker options pass, when known.</param>
+public sealed record DaemonJsonClash(string Key, string Value, string? Ours)
 {
-    public bool Same => string.Equals(Value.Trim('"'), Ours, StringComparison.OrdinalIgnoreCase);
+    public bool Same => Ours is not null && string.Equals(Value.Trim('"'), Ours, StringComparison.OrdinalIgnoreCase);
+
+    public string Comparison => Ours is null ? "also a flag in the docker options" : $"{(Same ? "same as" : "differs from")} --{Key}={Ours} in the docker options";
 }
 
 /// <summary>
@@ -27,7 +29,8 @@ public static class DockerDaemonJson
     /// </summary>
     /// <exception cref="IOException">The file exists but cannot be read.</exception>
     /// <exception cref="JsonException">The file is not a JSON object (dockerd would not start either).</exception>
-    public static IReadOnlyList<DaemonJsonClash> Check(string path, SubnetEnv env)
+    /// <param name="env">What the docker options are made from; null when unknown (only the keys are reported).</param>
+    public static IReadOnlyList<DaemonJsonClash> Check(string path, SubnetEnv? env)
     {
         if (!File.Exists(path))
         {
@@ -44,14 +47,15 @@ public static class DockerDaemonJson
         }
         var ours = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            ["bip"] = env.SubnetText,
-            ["mtu"] = env.Mtu.ToString(CultureInfo.InvariantCulture),
-            ["ip-masq"] = env.IpMasq ? "false" : "true",
+            ["bip"] = env?.SubnetText,
+            ["mtu"] = env?.Mtu.ToString(CultureInfo.InvariantCulture),
+            ["ip-masq"] = env is null ? null : env.IpMasq ? "false" : "true",
         };
         var clashes = new List<DaemonJsonClash>();
         foreach (var p in doc.RootElement.EnumerateObject())
         {
-            if (ours.TryGetValue(p.Name, out var mine) && mine is not null)
+            // Without an IPv4 subnet the options carry no --bip, so daemon.json's bip is no clash then.
+            if (ours.TryGetValue(p.Name, out var mine) && (mine is not null || env is null))
             {
                 clashes.Add(new DaemonJsonClash(p.Name, p.Value.GetRawText(), mine));
             }
@@ -61,7 +65,7 @@ public static class DockerDaemonJson
 
     /// <summary>The warning's text: each key with both values, and the fix.</summary>
     public static string Describe(string path, IReadOnlyList<DaemonJsonClash> clashes) =>
-        $"{path} sets {string.Join(", ", clashes.Select(c => $"{c.Key}={c.Value} ({(c.Same ? "same as" : "differs from")} --{c.Key}={c.Ours} in the docker options)"))}: " +
+        $"{path} sets {string.Join(", ", clashes.Select(c => $"{c.Key}={c.Value} ({c.Comparison})"))}: " +
         "dockerd refuses to start when a directive is both a flag and in daemon.json; remove " +
         string.Join(", ", clashes.Select(c => $"\"{c.Key}\"")) + " from " + path + " (flanneld never edits it)";
 }

@@ -55,4 +55,32 @@ public sealed record SubnetEnv(
             sb.Append(name).Append('=').Append(value).Append('\n');
         }
     }
+
+    /// <summary>
+    /// The values a running daemon wrote to <paramref name="path"/> (IPv4 network and subnet, MTU, IPMASQ), or null when
+    /// there is no such file or it lacks them.
+    /// </summary>
+    public static SubnetEnv? TryRead(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadAllLines(path))
+        {
+            int eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                vars[line[..eq]] = line[(eq + 1)..];
+            }
+        }
+        if (!vars.TryGetValue("FLANNEL_MTU", out var mtuText) || !int.TryParse(mtuText, System.Globalization.CultureInfo.InvariantCulture, out int mtu))
+        {
+            return null;
+        }
+        var previous = Flannel.Subnet.SubnetFile.ReadPrevious(path);
+        return new SubnetEnv(previous.Network, previous.Subnet, null, null, mtu,
+            vars.TryGetValue("FLANNEL_IPMASQ", out var masq) && masq == "true");
+    }
 }

@@ -62,7 +62,7 @@ public sealed class EtcdClusterEndToEndTests(ITestOutputHelper output)
     {
         string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
         var p = bed.Start(hostNs, FlanneldBinary.Path,
-            ["--etcd-endpoints", endpoints, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []], logName: hostNs + "-flanneld");
+            ["--etcd-endpoints", endpoints, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []], TestDaemon.WithoutSystemBus(bed), logName: hostNs + "-flanneld");
         return new TestDaemon(p, subnetFile);
     }
 

@@ -108,7 +108,7 @@ public sealed class EtcdSecurityEndToEndTests(ITestOutputHelper output)
         string subnetFile = Path.Combine(bed.Directory, $"{hostNs}-{name}.env");
         var p = bed.Start(hostNs, FlanneldBinary.Path,
             ["--etcd-endpoints", endpoint, $"-etcd-prefix={Prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra],
-            logName: $"{hostNs}-flanneld-{name}");
+            TestDaemon.WithoutSystemBus(bed), logName: $"{hostNs}-flanneld-{name}");
         return new TestDaemon(p, subnetFile);
     }
 

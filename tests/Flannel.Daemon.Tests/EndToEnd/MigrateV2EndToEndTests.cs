@@ -83,6 +83,14 @@ public sealed class MigrateV2EndToEndTests(ITestOutputHelper output)
         Assert.Contains("bip=\"10.98.7.1/24\" (same as --bip=10.98.7.1/24 in the docker options)", log, StringComparison.Ordinal);
         Assert.Contains("remove \"bip\" from " + daemonJson, log, StringComparison.Ordinal);
         Assert.Equal("""{"bip": "10.98.7.1/24", "log-level": "warn"}""", File.ReadAllText(daemonJson)); // never edited
+
+        // flanneld status says the same next to its report (no drift: the warning does not change the exit status).
+        var status = Testbed.Exec(h1, [FlanneldBinary.Path, "status", "--etcd-endpoints", bed.EtcdEndpoint, "--subnet-file", d.SubnetFile,
+            "--docker-daemon-json", daemonJson], check: false);
+        output.WriteLine(status.Stdout + status.Stderr);
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("warning    " + daemonJson + " sets bip=\"10.98.7.1/24\" (same as --bip=10.98.7.1/24 in the docker options)", status.Stdout,
+            StringComparison.Ordinal);
         Assert.Equal(0, await d.StopAsync());
     }
 

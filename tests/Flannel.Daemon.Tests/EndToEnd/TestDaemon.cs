@@ -10,10 +10,23 @@ internal sealed record TestDaemon(Process Process, string SubnetFile)
     public static TestDaemon Start(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null)
     {
         string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
+        var environment = WithoutSystemBus(bed, env);
         var p = bed.Start(hostNs, FlanneldBinary.Path,
             ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []],
-            env, logName: hostNs + "-flanneld");
+            environment, logName: hostNs + "-flanneld");
         return new TestDaemon(p, subnetFile);
+    }
+
+    /// <summary>
+    /// The daemon's environment with DBUS_SYSTEM_BUS_ADDRESS at a socket that does not exist, unless the test gives one:
+    /// a network namespace does not hide unix sockets, so on a machine with a system bus every test daemon would
+    /// otherwise change that machine's firewalld and NetworkManager. Tests of that integration pass their private bus.
+    /// </summary>
+    public static Dictionary<string, string> WithoutSystemBus(Testbed bed, IDictionary<string, string>? env = null)
+    {
+        var environment = new Dictionary<string, string>(env ?? new Dictionary<string, string>());
+        environment.TryAdd("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + Path.Combine(bed.Directory, "no-system-bus"));
+        return environment;
     }
 
     /// <summary>Waits for subnet.env (30 s at most) and returns its variables.</summary>

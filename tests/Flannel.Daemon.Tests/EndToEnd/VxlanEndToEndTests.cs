@@ -76,6 +76,10 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
                        MetricsScrape.Value(m, "flannel_backend_peers", "backend=\"vxlan\"") == 2;
             },
             TimeSpan.FromSeconds(5), "vxlan repairs and peers in /metrics");
+        // An FDB entry added by hand (bridge(8) stores it NUD_PERMANENT|NUD_NOARP) for no lease is removed by the reconcile.
+        Command.Run("bridge", "-n", h1, "fdb", "add", "02:00:00:00:00:99", "dev", "flannel.1", "dst", "198.51.100.99", "self", "permanent");
+        await Wait.UntilAsync(() => !Fdb(h1).Contains("02:00:00:00:00:99", StringComparison.Ordinal), TimeSpan.FromSeconds(15),
+            "stale FDB entry removed");
 
         // Restart host 2's daemon: same subnet and the same VtepMAC (the device is reused), traffic flows.
         Assert.Equal(0, await d2.StopAsync());

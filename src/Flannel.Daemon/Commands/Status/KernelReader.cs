@@ -1,0 +1,36 @@
+using Flannel.Backends.Netlink;
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Daemon.Commands.Status;
+
+/// <summary>Reads this host's kernel state over rtnetlink (read-only: dumps and lookups, nothing is changed).</summary>
+internal static class KernelReader
+{
+    /// <param name="device">The backend's device (flannel.VNI, flannel0), or null for host-gw.</param>
+    /// <param name="vxlan">The device must be a vxlan link; a link of another kind by that name counts as missing.</param>
+    /// <param name="directRoutingPeers">PublicIPs to ask <c>ip route get</c> about (vxlan DirectRouting), else empty.</param>
+    /// <exception cref="NetlinkException">The kernel refused a dump.</exception>
+    public static KernelSnapshot Read(string? device, bool vxlan, IEnumerable<Ip4Address> directRoutingPeers)
+    {
+        using var rtnl = RouteNetlink.Open();
+        StatusDevice? found = null;
+        if (device is not null)
+        {
+            if (vxlan)
+            {
+                found = rtnl.GetVxlan(device) is { } v ? new StatusDevice(v.Name, v.Index) : null;
+            }
+            else
+            {
+                found = rtnl.GetLink(device) is { } l ? new StatusDevice(l.Name, l.Index) : null;
+            }
+        }
+        var links = rtnl.ListLinks().ToDictionary(l => l.Index, l => l.Name);
+        var routes = rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main).ToList();
+        IReadOnlyList<Neighbour> neighbours = found is null ? [] : rtnl.ListNeighbours(found.Index);
+        IReadOnlyList<FdbEntry> fdb = found is null ? [] : rtnl.ListFdb(found.Index);
+        // flanneld's DirectRouting test: the kernel reaches the peer without a gateway, so it is on our L2 network.
+        var reachable = directRoutingPeers.Distinct().Where(ip => rtnl.GetRouteTo(ip) is { Gateway: null }).ToHashSet();
+        return new KernelSnapshot(found, routes, neighbours, fdb, links, reachable);
+    }
+}

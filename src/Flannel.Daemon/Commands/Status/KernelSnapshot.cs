@@ -1,0 +1,27 @@
+using Flannel.Backends.Netlink;
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Daemon.Commands.Status;
+
+/// <summary>The flannel device as the kernel has it.</summary>
+/// <param name="Name">flannel.VNI or flannel0.</param>
+/// <param name="Index">Its interface index, the one routes, neighbours and FDB entries refer to.</param>
+public sealed record StatusDevice(string Name, int Index);
+
+/// <summary>What this host's kernel holds, read once: the input of <see cref="DriftAnalyzer"/> next to the leases.</summary>
+/// <param name="Device">The backend's device; null when it does not exist (or host-gw, which has none).</param>
+/// <param name="Routes">The IPv4 routes of the main table.</param>
+/// <param name="Neighbours">The ARP entries of the device (empty without a device).</param>
+/// <param name="Fdb">The FDB entries of the device (empty without a device).</param>
+/// <param name="LinkNames">Interface names by index, to name the device of a stale route.</param>
+/// <param name="DirectlyReachable">
+/// Peer PublicIPs the kernel reaches without a gateway; vxlan's DirectRouting routes those straight, so their expected
+/// entries differ. Only filled in when DirectRouting is on.
+/// </param>
+public sealed record KernelSnapshot(
+    StatusDevice? Device,
+    IReadOnlyList<Route> Routes,
+    IReadOnlyList<Neighbour> Neighbours,
+    IReadOnlyList<FdbEntry> Fdb,
+    IReadOnlyDictionary<int, string> LinkNames,
+    IReadOnlySet<Ip4Address> DirectlyReachable);

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Tmds.DBus.Protocol;
+
+namespace Flannel.Daemon.Tests.HostIntegration;
+
+/// <summary>
+/// A stand-in for a host service on the private bus: owns the service's well-known name, implements the methods the
+/// daemon calls with the real service's signatures and errors, and records every call as "member arg arg ...".
+/// </summary>
+internal abstract class FakeService : IPathMethodHandler, IAsyncDisposable
+{
+    private DBusConnection? _connection;
+
+    protected FakeService(string path)
+    {
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    public virtual bool HandlesChildPaths => false;
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    protected abstract string ServiceName { get; }
+
+    public async Task StartAsync(string busAddress)
+    {
+        _connection = new DBusConnection(busAddress);
+        await _connection.ConnectAsync();
+        _connection.AddMethodHandler(this);
+        await _connection.RequestNameAsync(ServiceName, RequestNameOptions.None);
+    }
+
+    public ValueTask HandleMethodAsync(MethodContext context)
+    {
+        if (context.IsDBusIntrospectRequest)
+        {
+            return ValueTask.CompletedTask; // the context answers "unknown method"; the daemon never introspects
+        }
+        var request = context.Request;
+        var reader = request.GetBodyReader();
+        Handle(context, request.InterfaceAsString ?? "", request.MemberAsString ?? "", request.PathAsString ?? "", ref reader);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Answers one call; an unanswered call gets D-Bus's UnknownMethod error.</summary>
+    protected abstract void Handle(MethodContext context, string iface, string member, string path, ref Reader body);
+
+    protected void Record(string call) => Calls.Enqueue(call);
+
+    protected static void ReplyString(MethodContext context, string value)
+    {
+        using var w = context.CreateReplyWriter("s");
+        w.WriteString(value);
+        context.Reply(w.CreateMessage());
+    }
+
+    protected static void ReplyBool(MethodContext context, bool value)
+    {
+        using var w = context.CreateReplyWriter("b");
+        w.WriteBool(value);
+        context.Reply(w.CreateMessage());
+    }
+
+    protected static void ReplyObjectPath(MethodContext context, string value)
+    {
+        using var w = context.CreateReplyWriter("o");
+        w.WriteObjectPath(value);
+        context.Reply(w.CreateMessage());
+    }
+
+    protected static void ReplyEmpty(MethodContext context)
+    {
+        using var w = context.CreateReplyWriter(null);
+        context.Reply(w.CreateMessage());
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _connection?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

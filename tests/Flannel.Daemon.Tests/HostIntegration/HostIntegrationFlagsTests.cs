@@ -1,0 +1,60 @@
+using Flannel.Daemon.Cli;
+
+namespace Flannel.Daemon.Tests.HostIntegration;
+
+/// <summary>The three opt-out flags: defaults, command line, FLANNELD_* variables, and their --help group.</summary>
+public sealed class HostIntegrationFlagsTests
+{
+    private static DaemonSettings Settings(string[] args, Dictionary<string, string>? env = null)
+    {
+        var flags = new DaemonFlags();
+        flags.Set.Parse(args, k => env?.GetValueOrDefault(k));
+        return DaemonSettings.From(flags);
+    }
+
+    [Fact]
+    public void Firewalld_and_NetworkManager_are_on_and_the_docker_restart_is_off_by_default()
+    {
+        var h = Settings([]).HostIntegration;
+        Assert.True(h.Firewalld);
+        Assert.True(h.NetworkManagerUnmanaged);
+        Assert.False(h.RestartDockerOnSubnetChange);
+        Assert.Null(h.BusAddress); // the system bus
+    }
+
+    [Fact]
+    public void Each_flag_is_read_from_the_command_line()
+    {
+        var h = Settings(["--firewalld=false", "--networkmanager-unmanaged=false", "--restart-docker-on-subnet-change"]).HostIntegration;
+        Assert.False(h.Firewalld);
+        Assert.False(h.NetworkManagerUnmanaged);
+        Assert.True(h.RestartDockerOnSubnetChange);
+    }
+
+    [Fact]
+    public void Each_flag_is_read_from_its_FLANNELD_variable()
+    {
+        var h = Settings([], new Dictionary<string, string>
+        {
+            ["FLANNELD_FIREWALLD"] = "false",
+            ["FLANNELD_NETWORKMANAGER_UNMANAGED"] = "false",
+            ["FLANNELD_RESTART_DOCKER_ON_SUBNET_CHANGE"] = "true",
+        }).HostIntegration;
+        Assert.False(h.Firewalld);
+        Assert.False(h.NetworkManagerUnmanaged);
+        Assert.True(h.RestartDockerOnSubnetChange);
+    }
+
+    [Fact]
+    public void Help_lists_them_in_the_host_integration_group()
+    {
+        string help = HelpText.Render(new DaemonFlags());
+        int group = help.IndexOf("host integration (D-Bus):", StringComparison.Ordinal);
+        Assert.True(group >= 0, help);
+        foreach (string s in new[] { "--firewalld", "env FLANNELD_FIREWALLD", "--networkmanager-unmanaged", "env FLANNELD_NETWORKMANAGER_UNMANAGED",
+                     "--restart-docker-on-subnet-change", "env FLANNELD_RESTART_DOCKER_ON_SUBNET_CHANGE" })
+        {
+            Assert.True(help.IndexOf(s, group, StringComparison.Ordinal) > group, $"{s} not under the group:\n{help}");
+        }
+    }
+}
