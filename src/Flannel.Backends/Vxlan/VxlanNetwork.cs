@@ -24,6 +24,11 @@ public sealed class VxlanNetwork : IBackendNetwork
     private readonly ILogger _log;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Dictionary<Ip4Network, VxlanPeer> _desired = [];
+
+    // Until the peer watch has handed over its first listing, _desired is not the full set: a reconcile then (the
+    // backend loop starts with one, racing the watch after a restart) must not delete the entries of peers it has not
+    // heard of yet, or traffic to them stops for the moment between (seen as a lost ping in the SIGKILL test).
+    private bool _peersKnown;
     private readonly Channel<bool> _kick = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private Ip4Network? _address;
 
@@ -91,6 +96,7 @@ public sealed class VxlanNetwork : IBackendNetwork
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            _peersKnown = true;
             var started = Stopwatch.GetTimestamp();
             var toProgram = new List<VxlanPeer>();
             var toRemove = new List<VxlanPeer>();
@@ -267,21 +273,21 @@ public sealed class VxlanNetwork : IBackendNetwork
                 }
             }
             var wantedNeighbours = _desired.Values.Where(p => !p.Direct).Select(p => p.Subnet.Ip).ToHashSet();
-            foreach (var n in neighbours.Where(n => network.Contains(n.Address) && !wantedNeighbours.Contains(n.Address)))
+            foreach (var n in neighbours.Where(n => _peersKnown && network.Contains(n.Address) && !wantedNeighbours.Contains(n.Address)))
             {
                 fixes.Add(NetlinkRequest.DeleteNeighbour(dev, n.Address));
                 what.Add("stale neighbour");
             }
             var wantedFdb = _desired.Values.Where(p => !p.Direct).Select(p => (Mac: p.Mac.ToString(), p.PublicIP)).ToHashSet();
             // bridge(8)'s `fdb add ... permanent` stores NUD_PERMANENT|NUD_NOARP (0xc0): test the bit, not the value.
-            foreach (var f in fdb.Where(f => f.Destination is not null && (f.State & Neighbour.NudPermanent) != 0 &&
+            foreach (var f in fdb.Where(f => _peersKnown && f.Destination is not null && (f.State & Neighbour.NudPermanent) != 0 &&
                                              !wantedFdb.Contains((f.Mac.ToString(), f.Destination!.Value))))
             {
                 fixes.Add(NetlinkRequest.DeleteFdb(dev, f.Mac, f.Destination!.Value));
                 what.Add("stale fdb");
             }
             var wantedRoutes = _desired.Values.Where(p => !p.Direct).Select(p => p.Subnet).ToHashSet();
-            foreach (var r in routes.Where(r => r.LinkIndex == dev && r.Gateway is not null && network.Contains(r.Destination) &&
+            foreach (var r in routes.Where(r => _peersKnown && r.LinkIndex == dev && r.Gateway is not null && network.Contains(r.Destination) &&
                                                 !(wantedRoutes.Contains(r.Destination) && r.Gateway == r.Destination.Ip)))
             {
                 fixes.Add(NetlinkRequest.DeleteRoute(r));

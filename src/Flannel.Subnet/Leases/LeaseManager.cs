@@ -273,7 +273,7 @@ public sealed class LeaseManager : IDisposable
                     }
                 }
                 SubnetMetrics.PeerLeases(accepted.Count);
-                if (passed.Count > 0)
+                if (passed.Count > 0 || events.Count == 0) // an empty batch is the first listing: pass it on
                 {
                     await onEvents(passed, token).ConfigureAwait(false);
                 }

@@ -38,7 +38,8 @@ public sealed class LeaseWatchLoop
 
     /// <summary>
     /// Runs until <paramref name="ct"/> is cancelled, handing each batch of events of the leases selected by
-    /// <paramref name="include"/> to <paramref name="onEvents"/> in order. The handler deals with its own failures.
+    /// <paramref name="include"/> to <paramref name="onEvents"/> in order; the first listing always, even empty. The
+    /// handler deals with its own failures.
     /// </summary>
     public async Task RunAsync(Func<SubnetKey, bool> include, Func<IReadOnlyList<LeaseEvent>, CancellationToken, Task> onEvents, CancellationToken ct)
     {
@@ -60,11 +61,14 @@ public sealed class LeaseWatchLoop
                     {
                         SubnetLog.ResyncRepaired(_log, events.Count);
                     }
+                    bool first = !listed;
                     listed = true;
                     revision = snapshot.Revision;
                     ReportHealth();
                     nextResync = DateTimeOffset.UtcNow + _options.ResyncInterval;
-                    if (events.Count > 0)
+                    // The first listing is handed over even when empty: it tells the handler the full set is known
+                    // (the vxlan backend removes entries of vanished peers only after that).
+                    if (events.Count > 0 || first)
                     {
                         await onEvents(events, ct).ConfigureAwait(false);
                     }
