@@ -135,6 +135,31 @@ public sealed class MigrateV2EndToEndTests(ITestOutputHelper output)
             "--cert", pki.ClientCert, "--key", pki.ClientKey, "get", "--print-value-only", Prefix + "/config"]).Stdout.TrimEnd('\n'));
     }
 
+    [Fact]
+    public async Task Migrate_v2_uses_the_daemon_s_username_and_password()
+    {
+        await using var bed = await Testbed.CreateAsync("--enable-v2");
+        V2(bed, "set", Prefix + "/config", Config);
+        // etcd 3.4 keeps v2 and v3 users apart: the same root user in both, then auth on in both, and v2's guest role
+        // loses its read access so that an anonymous v2 read is refused.
+        Testbed.Exec(bed.SwitchNs, ["sh", "-c", $"echo pw | ETCDCTL_API=2 etcdctl --endpoints {bed.EtcdEndpoint} user add root"]);
+        V2(bed, "auth", "enable");
+        V2(bed, "-u", "root:pw", "role", "revoke", "guest", "--path", "/*", "--readwrite");
+        bed.Etcdctl(true, "user", "add", "root:pw");
+        bed.Etcdctl(true, "auth", "enable");
+
+        var anonymous = Migrate(bed);
+        Assert.Equal(3, anonymous.ExitCode);
+        var wrong = Migrate(bed, "--etcd-username", "root", "--etcd-password", "nope");
+        Assert.Equal(3, wrong.ExitCode);
+        Assert.Contains("--etcd-username/--etcd-password", wrong.Stderr, StringComparison.Ordinal);
+        var r = Migrate(bed, "--etcd-username", "root", "--etcd-password", "pw", "--apply");
+        output.WriteLine(r.Stdout + r.Stderr);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("1 written, 0 failed", r.Stdout, StringComparison.Ordinal);
+        Assert.Equal(Config, bed.Etcdctl(true, "--user", "root:pw", "get", "--print-value-only", Prefix + "/config").Stdout.TrimEnd('\n'));
+    }
+
     private static void V2(Testbed bed, params string[] args) =>
         Testbed.Exec(bed.SwitchNs, ["env", "ETCDCTL_API=2", "etcdctl", "--endpoints", bed.EtcdEndpoint, .. args]);
 
