@@ -58,3 +58,22 @@ public sealed class HostIntegrationFlagsTests
         }
     }
 }
+
+public class SystemBusAddressTests
+{
+    [Fact]
+    public void A_plain_unix_path_without_a_file_is_known_missing_before_connecting()
+    {
+        using var dir = new TempDir();
+        string sock = Path.Combine(dir.Path, "bus");
+        Assert.Equal(sock, Flannel.Daemon.HostIntegration.SystemBus.MissingUnixSocket("unix:path=" + sock));
+        Assert.Equal(sock, Flannel.Daemon.HostIntegration.SystemBus.MissingUnixSocket("unix:path=" + sock + ",guid=0123"));
+        using (var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+        {
+            s.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(sock)); // a real socket file counts as present
+            Assert.Null(Flannel.Daemon.HostIntegration.SystemBus.MissingUnixSocket("unix:path=" + sock));
+        }
+        Assert.Null(Flannel.Daemon.HostIntegration.SystemBus.MissingUnixSocket("unix:abstract=/tmp/x"));
+        Assert.Null(Flannel.Daemon.HostIntegration.SystemBus.MissingUnixSocket("tcp:host=127.0.0.1,port=1;unix:path=" + sock));
+    }
+}
