@@ -23,18 +23,10 @@ public static class LeaseCommand
         var etcdFlags = new EtcdFlags(flags);
         var publicIp = flags.Text("public-ip", "", "IP accessible by other nodes for inter-host communication (required)");
         var subnetFile = flags.Text("subnet-file", SubnetFile.DefaultPath, "subnet file of a previous run: its FLANNEL_SUBNET is asked for again");
-        try
+        if (CommandFlags.Parse(flags, args, stderr,
+                "usage: flanneld lease --public-ip IP [--subnet-file PATH] [--etcd-endpoints URLS] [--etcd-prefix PREFIX] [--etcd-* TLS/auth flags]") is { } exit)
         {
-            flags.Parse(args);
-        }
-        catch (FlagException e)
-        {
-            if (!e.IsHelp)
-            {
-                stderr.WriteLine(e.Message);
-            }
-            stderr.WriteLine("usage: flanneld lease --public-ip IP [--subnet-file PATH] [--etcd-endpoints URLS] [--etcd-prefix PREFIX] [--etcd-* TLS/auth flags]");
-            return e.IsHelp ? 0 : 2;
+            return exit;
         }
         if (!Ip4Address.TryParse(publicIp.Value, out var ip))
         {

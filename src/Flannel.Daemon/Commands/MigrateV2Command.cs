@@ -27,24 +27,9 @@ public static class MigrateV2Command
         var apply = flags.Switch("apply", false, "write to the v3 keyspace (without it: show what would be written)");
         var leases = flags.Switch("leases", false, "also copy the subnet leases (same subnet and attributes, a v3 lease with the remaining TTL)");
         var force = flags.Switch("force", false, "replace v3 keys that exist with other content");
-        try
+        if (CommandFlags.Parse(flags, args, stderr, Usage) is { } exit)
         {
-            flags.Parse(args);
-        }
-        catch (FlagException e)
-        {
-            if (!e.IsHelp)
-            {
-                stderr.WriteLine(e.Message);
-            }
-            stderr.WriteLine(Usage);
-            return e.IsHelp ? 0 : 2;
-        }
-        if (flags.Positional.Count > 0)
-        {
-            stderr.WriteLine($"unexpected argument: {flags.Positional[0]}");
-            stderr.WriteLine(Usage);
-            return 2;
+            return exit;
         }
 
         var options = etcdFlags.ToOptions();

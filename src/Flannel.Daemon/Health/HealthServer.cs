@@ -60,20 +60,16 @@ public sealed class HealthServer : BackgroundService
 
     private void Respond(HttpListenerContext ctx)
     {
-        string contentType = "text/plain; charset=utf-8";
-        (int code, string body) = ctx.Request.Url?.AbsolutePath switch
+        const string Text = "text/plain; charset=utf-8";
+        (int code, string body, string contentType) = ctx.Request.Url?.AbsolutePath switch
         {
-            "/metrics" => (200, _metrics.Render()),
+            "/metrics" => (200, _metrics.Render(), Metrics.MetricsCollector.ContentType),
             "/healthz" => _health.StaleLoops() is { Count: > 0 } stale
-                ? (503, "flanneld is unhealthy: stale " + string.Join("; ", stale) + "\n")
-                : (200, "flanneld is running\n"),
-            "/readyz" => _health.IsReady ? (200, "flanneld is ready\n") : (503, "flanneld is not ready yet\n"),
-            _ => (404, "not found: /healthz, /readyz and /metrics are served here\n"),
+                ? (503, "flanneld is unhealthy: stale " + string.Join("; ", stale) + "\n", Text)
+                : (200, "flanneld is running\n", Text),
+            "/readyz" => _health.IsReady ? (200, "flanneld is ready\n", Text) : (503, "flanneld is not ready yet\n", Text),
+            _ => (404, "not found: /healthz, /readyz and /metrics are served here\n", Text),
         };
-        if (code == 200 && ctx.Request.Url?.AbsolutePath == "/metrics")
-        {
-            contentType = Metrics.MetricsCollector.ContentType;
-        }
         try
         {
             var bytes = Encoding.UTF8.GetBytes(body);

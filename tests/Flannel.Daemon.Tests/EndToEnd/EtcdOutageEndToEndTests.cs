@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Flannel.TestSupport;
 using Xunit.Abstractions;
 
@@ -76,28 +73,7 @@ public abstract class EtcdOutageEndToEndTests(ITestOutputHelper output)
         Assert.Equal(0, await d2.StopAsync());
     }
 
-    /// <summary>GET /healthz from inside the host's namespace (the health server listens on its loopback).</summary>
-    private static string Healthz(string hostNs) => NetNs.RunIn(hostNs, () =>
-    {
-        try
-        {
-            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 3000, SendTimeout = 3000 };
-            s.Connect(IPAddress.Loopback, HealthPort);
-            s.Send(Encoding.ASCII.GetBytes($"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1:{HealthPort}\r\n\r\n"));
-            var response = new StringBuilder();
-            var buffer = new byte[4096];
-            int n;
-            while ((n = s.Receive(buffer)) > 0)
-            {
-                response.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
-            return response.ToString();
-        }
-        catch (SocketException e)
-        {
-            return "no answer: " + e.Message;
-        }
-    });
+    private static string Healthz(string hostNs) => HealthHttp.Get(hostNs, HealthPort, "/healthz");
 }
 
 public sealed class EtcdOutageVxlanTests(ITestOutputHelper output) : EtcdOutageEndToEndTests(output)

@@ -74,7 +74,7 @@ public sealed class MetricsEndToEndTests(ITestOutputHelper output)
         Assert.Equal(0, await d2.StopAsync());
     }
 
-    private static double Value(string text, string name, string labels) => MetricsScrape.Value(text, name, labels);
+    private static double Value(string text, string name, string labels) => HealthHttp.Value(text, name, labels);
 
-    private static string Scrape(string hostNs) => MetricsScrape.Get(hostNs, Port);
+    private static string Scrape(string hostNs) => HealthHttp.Metrics(hostNs, Port);
 }

@@ -70,10 +70,10 @@ public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(12), "deleted FDB and neighbour restored");
         await Wait.UntilAsync(() =>
             {
-                string m = MetricsScrape.Get(h1, 10257);
-                return MetricsScrape.Value(m, "flannel_reconcile_repairs_total", "backend=\"vxlan\",kind=\"fdb\"") >= 1 &&
-                       MetricsScrape.Value(m, "flannel_reconcile_repairs_total", "backend=\"vxlan\",kind=\"neighbour\"") >= 1 &&
-                       MetricsScrape.Value(m, "flannel_backend_peers", "backend=\"vxlan\"") == 2;
+                string m = HealthHttp.Metrics(h1, 10257);
+                return HealthHttp.Value(m, "flannel_reconcile_repairs_total", "backend=\"vxlan\",kind=\"fdb\"") >= 1 &&
+                       HealthHttp.Value(m, "flannel_reconcile_repairs_total", "backend=\"vxlan\",kind=\"neighbour\"") >= 1 &&
+                       HealthHttp.Value(m, "flannel_backend_peers", "backend=\"vxlan\"") == 2;
             },
             TimeSpan.FromSeconds(5), "vxlan repairs and peers in /metrics");
         // An FDB entry added by hand (bridge(8) stores it NUD_PERMANENT|NUD_NOARP) for no lease is removed by the reconcile.

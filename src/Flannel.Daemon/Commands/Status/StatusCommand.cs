@@ -35,33 +35,13 @@ public static class StatusCommand
         var timeout = flags.Number("timeout", 5, "seconds to wait for etcd before giving up (exit 3)");
         var daemonJson = flags.Text("docker-daemon-json", EnvFiles.DockerDaemonJson.DefaultPath,
             "dockerd's config, checked for bip, mtu or ip-masq that clash with the docker options (empty: no check)");
-        try
+        if (CommandFlags.Parse(flags, args, stderr, Usage, ExitCodes) is { } exit)
         {
-            flags.Parse(args);
+            return exit;
         }
-        catch (FlagException e)
+        if (timeout.Value <= 0 || (publicIp.Value.Length > 0 && !Ip4Address.TryParse(publicIp.Value, out _)))
         {
-            if (!e.IsHelp)
-            {
-                stderr.WriteLine(e.Message);
-            }
-            stderr.WriteLine(Usage);
-            if (e.IsHelp)
-            {
-                foreach (var f in flags.Flags)
-                {
-                    string def = f.DefaultText.Length == 0 ? "" : $" (default {f.DefaultText})";
-                    stderr.WriteLine($"  --{f.Name}{(f.IsBool ? "" : " value")}    {f.Help}{def}");
-                }
-            }
-            stderr.WriteLine(ExitCodes);
-            return e.IsHelp ? NoDrift : BadFlags;
-        }
-        if (flags.Positional.Count > 0 || timeout.Value <= 0 ||
-            (publicIp.Value.Length > 0 && !Ip4Address.TryParse(publicIp.Value, out _)))
-        {
-            stderr.WriteLine(flags.Positional.Count > 0 ? $"error: unexpected argument: {flags.Positional[0]}"
-                : timeout.Value <= 0 ? "error: --timeout must be a positive number of seconds"
+            stderr.WriteLine(timeout.Value <= 0 ? "error: --timeout must be a positive number of seconds"
                 : $"error: --public-ip is not an IPv4 address: {publicIp.Value}");
             stderr.WriteLine(Usage);
             return BadFlags;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -156,7 +155,7 @@ public sealed class EtcdV2Client : IDisposable
         return text;
     }
 
-    private static string Truncate(string s) => s.Length <= 200 ? s : s[..200].ToString(CultureInfo.InvariantCulture) + "...";
+    private static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "...";
 
     public void Dispose() => _http.Dispose();
 }
