@@ -50,6 +50,9 @@ internal static partial class SubnetLog
     [LoggerMessage(1026, LogLevel.Warning, "Renewing lease {Subnet} failed: {Reason}; retrying in {RetrySeconds} s")]
     public static partial void RenewFailed(ILogger log, string subnet, string reason, double retrySeconds);
 
+    [LoggerMessage(1030, LogLevel.Information, "Renewal attempt {Attempt} for lease {Subnet} failed: {Reason}; trying again in {RetrySeconds} s")]
+    public static partial void RenewAttemptFailed(ILogger log, string subnet, string reason, int attempt, double retrySeconds);
+
     [LoggerMessage(1027, LogLevel.Critical, "Our lease {Subnet} disappeared from etcd (deleted or expired); re-acquiring it now")]
     public static partial void LeaseLost(ILogger log, string subnet);
 

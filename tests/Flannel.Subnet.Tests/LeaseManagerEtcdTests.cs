@@ -182,6 +182,49 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     }
 
     [Fact]
+    public async Task A_renewal_meeting_a_frozen_etcd_is_retried_quickly_then_after_the_renew_retry()
+    {
+        // An etcd of its own: this test freezes it (SIGSTOP), which must not stall the other tests of the class.
+        await using var etcd = await EtcdServer.StartAsync();
+        var o = new Etcd.EtcdOptions { Endpoints = [etcd.Endpoint], Prefix = $"/test-{Guid.NewGuid():N}/network" };
+        using (var c = etcd.NewClient())
+        {
+            await c.PutAsync(o.ConfigKey, Config);
+        }
+        // Renewal due 2 s after acquisition; each attempt bounded to 0.5 s; two quick retries, then the renew retry.
+        var options = new LeaseManagerOptions
+        {
+            LeaseTtl = TimeSpan.FromSeconds(60), RenewMargin = TimeSpan.FromSeconds(58), RenewRetry = TimeSpan.FromSeconds(2),
+            RenewAttemptTimeout = TimeSpan.FromMilliseconds(500), RenewQuickRetries = [TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300)],
+        };
+        using var host = new TestHost(o, "198.51.100.52", options);
+        var lease = await host.AcquireAsync();
+        using var cts = new CancellationTokenSource();
+        var run = host.Manager.RunAsync(cts.Token);
+        string pid = etcd.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Command.Run("kill", "-STOP", pid);
+        try
+        {
+            await Wait.UntilAsync(() => host.Log.Count(1026) == 1, TimeSpan.FromSeconds(15), "the renewal counted as failed");
+            Command.Run("kill", "-CONT", pid);
+            await Wait.UntilAsync(() => host.Log.Count(1025) == 1, TimeSpan.FromSeconds(15), "the renewal after the renew retry");
+            var ids = host.Log.Entries.Select(e => e.Id.Id).Where(id => id is 1025 or 1026 or 1030).ToList();
+            Assert.Equal([1030, 1030, 1026], ids.TakeWhile(id => id != 1025));
+            Assert.All(host.Log.Entries.Where(e => e.Id.Id is 1026 or 1030),
+                e => Assert.Contains("no answer from etcd within 0.5 s", e.Message, StringComparison.Ordinal));
+            using var c = etcd.NewClient();
+            var kv = Assert.Single((await c.GetAsync(o.SubnetsPrefix + lease.Key)).Kvs);
+            Assert.NotEqual(lease.EtcdLeaseId, kv.Lease);
+        }
+        finally
+        {
+            Command.TryRun("kill", "-CONT", pid);
+            await cts.CancelAsync();
+            await run;
+        }
+    }
+
+    [Fact]
     public async Task Our_key_deleted_is_reacquired_with_the_same_subnet()
     {
         var o = await NewNetworkAsync();

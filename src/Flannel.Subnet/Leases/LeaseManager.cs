@@ -18,6 +18,18 @@ public sealed record LeaseManagerOptions
     /// <summary>After a failed renewal (flanneld: one minute).</summary>
     public TimeSpan RenewRetry { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Waits before the quick renewal attempts that follow a failed one, before it counts as failed and waits
+    /// <see cref="RenewRetry"/>: an etcd leader election or a member going away fails a call for a second or two.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> RenewQuickRetries { get; init; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10)];
+
+    /// <summary>
+    /// One renewal attempt gives up after this long: a member that stopped answering (frozen, cut off without a TCP
+    /// reset) would otherwise hold the renewal for as long as the connection lives.
+    /// </summary>
+    public TimeSpan RenewAttemptTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     public TimeSpan ConfigRetry { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>While the config stays missing, invalid or unreachable, the same problem is logged again this often.</summary>
@@ -429,13 +441,13 @@ public sealed class LeaseManager : IDisposable
                 {
                     await Task.Delay(wait, ct).ConfigureAwait(false);
                 }
-                await RenewAsync(ct).ConfigureAwait(false);
+                await RenewWithQuickRetriesAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException)
+            catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e))
             {
                 SubnetLog.RenewFailed(_log, lease.Key.ToString(), LeaseWatchLoop.Describe(e), _options.RenewRetry.TotalSeconds);
                 SubnetMetrics.Renewed(ok: false);
@@ -452,6 +464,40 @@ public sealed class LeaseManager : IDisposable
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Errors of an etcd call that another attempt may not see (unreachable, leader lost, no answer in time).</summary>
+    private static bool IsTransient(Exception e) => e is RpcException or HttpRequestException or IOException or OperationCanceledException;
+
+    /// <summary>
+    /// One renewal, each attempt bounded by <see cref="LeaseManagerOptions.RenewAttemptTimeout"/>, retried after the
+    /// <see cref="LeaseManagerOptions.RenewQuickRetries"/> waits; the last failure is thrown.
+    /// </summary>
+    private async Task RenewWithQuickRetriesAsync(CancellationToken ct)
+    {
+        var quick = _options.RenewQuickRetries;
+        for (int attempt = 0; ; attempt++)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bounded.CancelAfter(_options.RenewAttemptTimeout);
+            try
+            {
+                await RenewAsync(bounded.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e))
+            {
+                string reason = bounded.IsCancellationRequested
+                    ? $"no answer from etcd within {_options.RenewAttemptTimeout.TotalSeconds} s"
+                    : LeaseWatchLoop.Describe(e);
+                if (attempt >= quick.Count)
+                {
+                    throw new IOException(reason, e);
+                }
+                SubnetLog.RenewAttemptFailed(_log, Current!.Key.ToString(), reason, attempt + 1, quick[attempt].TotalSeconds);
+                await Task.Delay(quick[attempt], ct).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>Renews now (a new etcd lease of the full TTL on the same key).</summary>
     public async Task RenewAsync(CancellationToken ct)

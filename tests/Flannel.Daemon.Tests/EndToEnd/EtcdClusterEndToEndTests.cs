@@ -51,8 +51,15 @@ public sealed class EtcdClusterEndToEndTests(ITestOutputHelper output)
             check: false).ExitCode == 0, TimeSpan.FromSeconds(30), "a put through the surviving members");
         await Wait.UntilAsync(() => Testbed.Ip(h1, "route", "show", "10.97.250.0/24").Contains("flannel.1", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the peer added during the failover is programmed on host 1");
-        await Wait.UntilAsync(() => bed.LogOf(d1.Process).Contains("Renewed lease", StringComparison.Ordinal), TimeSpan.FromSeconds(90),
-            "host 1 renewed its lease through the surviving members");
+        try
+        {
+            await Wait.UntilAsync(() => bed.LogOf(d1.Process).Contains("Renewed lease", StringComparison.Ordinal), TimeSpan.FromSeconds(90),
+                "host 1 renewed its lease through the surviving members");
+        }
+        finally
+        {
+            output.WriteLine(bed.LogOf(d1.Process));
+        }
         Assert.False(d1.Process.HasExited || d2.Process.HasExited, "a daemon exited when the etcd leader died");
         Assert.Equal(0, await d1.StopAsync());
         Assert.Equal(0, await d2.StopAsync());
