@@ -9,7 +9,7 @@ namespace Flannel.Daemon.HostIntegration;
 internal sealed class FirewalldClient(DBusConnection connection)
 {
     public const string ServiceName = "org.fedoraproject.FirewallD1";
-    private const string ObjectPath = "/org/fedoraproject/FirewallD1";
+    public const string ObjectPath = "/org/fedoraproject/FirewallD1";
     private const string MainInterface = "org.fedoraproject.FirewallD1";
     private const string ZoneInterface = "org.fedoraproject.FirewallD1.zone";
 

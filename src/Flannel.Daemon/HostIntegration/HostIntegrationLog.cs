@@ -41,6 +41,15 @@ internal static partial class HostIntegrationLog
     [LoggerMessage(3210, LogLevel.Warning, "systemd: could not restart {Unit} after the subnet changed to {NewSubnet}: {Error}; dockerd still runs with the old --bip until `systemctl restart docker`")]
     public static partial void DockerRestartFailed(ILogger log, string unit, string newSubnet, string error);
 
+    [LoggerMessage(3212, LogLevel.Information, "firewalld {Change}: opening {Port}/{Protocol} again (its runtime configuration was reset)")]
+    public static partial void FirewalldChanged(ILogger log, string change, int port, string protocol);
+
+    [LoggerMessage(3213, LogLevel.Information, "NetworkManager {Change} {Device}: marking it unmanaged again")]
+    public static partial void NetworkManagerChanged(ILogger log, string change, string device);
+
+    [LoggerMessage(3214, LogLevel.Warning, "D-Bus: could not subscribe to a signal ({Error}); a firewalld reload or NetworkManager restart will not be noticed until flanneld restarts")]
+    public static partial void SubscribeFailed(ILogger log, string error);
+
     [LoggerMessage(3211, LogLevel.Warning, "D-Bus host integration task failed: {Error}")]
     public static partial void TaskFailed(ILogger log, string error);
 }

@@ -19,6 +19,7 @@ public sealed class HostIntegrator : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly List<Task> _pending = [];
+    private readonly List<IDisposable> _watches = [];
     private Task<DBusConnection?>? _bus;
     private int _disposed;
 
@@ -39,16 +40,103 @@ public sealed class HostIntegrator : IAsyncDisposable
         }
     }
 
-    /// <summary>The devices exist: open the port and unmanage the device, in the background.</summary>
+    /// <summary>
+    /// The devices exist: open the port and unmanage the device, in the background, and do it again whenever the
+    /// host undoes it (firewalld reloaded or restarted, NetworkManager restarted or the device created anew).
+    /// </summary>
     public void DeviceReady(string externalInterface, BackendHostNeeds needs)
     {
         if (_options.Firewalld && needs.UdpPort is { } port)
         {
-            Track(OpenPortAsync(externalInterface, port));
+            Track(KeepPortOpenAsync(externalInterface, port));
         }
         if (_options.NetworkManagerUnmanaged && needs.DeviceName is { } device)
         {
-            Track(UnmanageAsync(device));
+            Track(KeepUnmanagedAsync(device));
+        }
+    }
+
+    // A runtime-only port is gone after `firewall-cmd --reload` (firewalld emits Reloaded) and after a firewalld
+    // restart (a new owner of its name); firewalld started after us is the second case too. Subscribed before the
+    // first open, so a reload in between is not missed; queryPort keeps a repeated open harmless.
+    private async Task KeepPortOpenAsync(string iface, int port)
+    {
+        if (await Bus().ConfigureAwait(false) is { } bus)
+        {
+            await Subscribe(BusSignals.OnServiceStartedAsync(bus, FirewalldClient.ServiceName, () => Reopen("started")),
+                BusSignals.OnSignalAsync(bus, FirewalldClient.ObjectPath, FirewalldClient.ServiceName, "Reloaded", _ => Reopen("reloaded"))).ConfigureAwait(false);
+        }
+        await OpenPortAsync(iface, port).ConfigureAwait(false);
+
+        void Reopen(string what)
+        {
+            HostIntegrationLog.FirewalldChanged(_log, what, port, Udp);
+            Track(OpenPortAsync(iface, port));
+        }
+    }
+
+    // NetworkManager forgets the Managed=false of a device when it restarts, and a device deleted and created again
+    // (the backend's reconcile does that) is a new NM device that NM manages by default.
+    private async Task KeepUnmanagedAsync(string device)
+    {
+        if (await Bus().ConfigureAwait(false) is { } bus)
+        {
+            await Subscribe(
+                BusSignals.OnServiceStartedAsync(bus, NetworkManagerClient.ServiceName, () =>
+                {
+                    HostIntegrationLog.NetworkManagerChanged(_log, "started", device);
+                    Track(UnmanageAsync(device));
+                }),
+                BusSignals.OnSignalAsync(bus, NetworkManagerClient.ObjectPath, NetworkManagerClient.ServiceName, "DeviceAdded",
+                    added => Track(UnmanageIfAddedAsync(device, added)))).ConfigureAwait(false);
+        }
+        await UnmanageAsync(device).ConfigureAwait(false);
+    }
+
+    private async Task Subscribe(params Task<IDisposable>[] subscriptions)
+    {
+        foreach (var subscription in subscriptions)
+        {
+            try
+            {
+                var watch = await subscription.WaitAsync(_options.CallTimeout, _stopping.Token).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    _watches.Add(watch);
+                }
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                HostIntegrationLog.SubscribeFailed(_log, SystemBus.Describe(e));
+            }
+        }
+    }
+
+    // DeviceAdded names the new device's object path; only ours is unmanaged, any other device is not our business.
+    private async Task UnmanageIfAddedAsync(string device, string? addedPath)
+    {
+        try
+        {
+            if (addedPath is null || await Bus().ConfigureAwait(false) is not { } bus)
+            {
+                return;
+            }
+            var nm = new NetworkManagerClient(bus);
+            string path = await Call(nm.GetDeviceByIpIfaceAsync(device)).ConfigureAwait(false);
+            if (path == addedPath)
+            {
+                HostIntegrationLog.NetworkManagerChanged(_log, "added a new device for", device);
+                await Call(nm.SetUnmanagedAsync(path)).ConfigureAwait(false);
+                HostIntegrationLog.DeviceUnmanaged(_log, device, path);
+            }
+        }
+        catch (DBusErrorReplyException)
+        {
+            // UnknownDevice: the added device is not ours and ours is not (yet) known to NM; nothing to do.
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            HostIntegrationLog.DeviceUnmanagedFailed(_log, device, SystemBus.Describe(e));
         }
     }
 
@@ -219,6 +307,11 @@ public sealed class HostIntegrator : IAsyncDisposable
         lock (_lock)
         {
             bus = _bus;
+            foreach (var watch in _watches)
+            {
+                watch.Dispose();
+            }
+            _watches.Clear();
         }
         if (bus is { IsCompletedSuccessfully: true, Result: { } connection })
         {

@@ -9,7 +9,7 @@ namespace Flannel.Daemon.HostIntegration;
 internal sealed class NetworkManagerClient(DBusConnection connection)
 {
     public const string ServiceName = "org.freedesktop.NetworkManager";
-    private const string ObjectPath = "/org/freedesktop/NetworkManager";
+    public const string ObjectPath = "/org/freedesktop/NetworkManager";
     private const string DeviceInterface = "org.freedesktop.NetworkManager.Device";
 
     /// <exception cref="DBusErrorReplyException">org.freedesktop.NetworkManager.UnknownDevice when NM has no such device.</exception>

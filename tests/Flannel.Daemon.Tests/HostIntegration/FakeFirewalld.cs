@@ -15,7 +15,26 @@ internal sealed class FakeFirewalld() : FakeService("/org/fedoraproject/Firewall
     /// <summary>The runtime configuration's open ports, as "zone port/protocol".</summary>
     public HashSet<string> OpenPorts { get; } = [];
 
+    /// <summary>OpenPorts read from a test thread while the bus thread may add to it.</summary>
+    public bool IsOpen(string zonePortProtocol)
+    {
+        lock (OpenPorts)
+        {
+            return OpenPorts.Contains(zonePortProtocol);
+        }
+    }
+
     protected override string ServiceName => "org.fedoraproject.FirewallD1";
+
+    /// <summary>`firewall-cmd --reload`: the runtime configuration is rebuilt from the permanent one, then Reloaded.</summary>
+    public void Reload()
+    {
+        lock (OpenPorts)
+        {
+            OpenPorts.Clear();
+        }
+        EmitSignal("org.fedoraproject.FirewallD1", "Reloaded");
+    }
 
     protected override void Handle(MethodContext context, string iface, string member, string path, ref Reader body)
     {
@@ -45,7 +64,12 @@ internal sealed class FakeFirewalld() : FakeService("/org/fedoraproject/Firewall
                 string zone = body.ReadString(), port = body.ReadString(), protocol = body.ReadString();
                 int timeout = body.ReadInt32();
                 Record($"addPort {zone} {port} {protocol} {timeout}");
-                if (!OpenPorts.Add($"{zone} {port}/{protocol}"))
+                bool added;
+                lock (OpenPorts)
+                {
+                    added = OpenPorts.Add($"{zone} {port}/{protocol}");
+                }
+                if (!added)
                 {
                     context.ReplyError("org.fedoraproject.FirewallD1.Exception", $"ALREADY_ENABLED: '{port}:{protocol}' already in '{zone}'");
                     break;

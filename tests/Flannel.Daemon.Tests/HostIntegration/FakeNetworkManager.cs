@@ -12,6 +12,13 @@ internal sealed class FakeNetworkManager() : FakeService("/org/freedesktop/Netwo
 
     protected override string ServiceName => "org.freedesktop.NetworkManager";
 
+    /// <summary>A device appears (created, or created again): NM gives it a new object path and emits DeviceAdded.</summary>
+    public void AddDevice(string name, string devicePath)
+    {
+        Devices[name] = devicePath;
+        EmitSignal("org.freedesktop.NetworkManager", "DeviceAdded", devicePath);
+    }
+
     protected override void Handle(MethodContext context, string iface, string member, string path, ref Reader body)
     {
         switch ((iface, member))

@@ -76,9 +76,35 @@ internal abstract class FakeService : IPathMethodHandler, IAsyncDisposable
         context.Reply(w.CreateMessage());
     }
 
+    /// <summary>Emits a signal from the service's connection, with an object path as its only argument when given.</summary>
+    protected void EmitSignal(string iface, string member, string? objectPathArgument = null)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("the service is not started");
+        using var w = connection.GetMessageWriter();
+        w.WriteSignalHeader(null, Path, iface, member, objectPathArgument is null ? null : "o");
+        if (objectPathArgument is not null)
+        {
+            w.WriteObjectPath(objectPathArgument);
+        }
+        if (!connection.TrySendMessage(w.CreateMessage()))
+        {
+            throw new InvalidOperationException("the signal was not sent");
+        }
+    }
+
+    /// <summary>Stops and starts again: the well-known name goes away and gets a new owner, as when systemd restarts it.</summary>
+    public async Task RestartAsync(string busAddress, Action? whileStopped = null)
+    {
+        _connection?.Dispose();
+        _connection = null;
+        whileStopped?.Invoke();
+        await StartAsync(busAddress);
+    }
+
     public ValueTask DisposeAsync()
     {
         _connection?.Dispose();
+        _connection = null;
         return ValueTask.CompletedTask;
     }
 }

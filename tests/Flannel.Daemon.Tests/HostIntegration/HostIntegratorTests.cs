@@ -110,6 +110,73 @@ public sealed class HostIntegratorTests
     }
 
     [Fact]
+    public async Task The_port_is_opened_again_after_a_firewalld_reload_and_after_a_firewalld_restart()
+    {
+        await using var f = await HostBusFixture.StartAsync();
+        f.Firewalld.InterfaceZones["eth0"] = "public";
+        await using var integrator = f.Integrator();
+        integrator.Start();
+        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"vxlan"}""")));
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(f.Firewalld.IsOpen("public 8472/udp"));
+
+        f.Firewalld.Reload();
+        Assert.False(f.Firewalld.IsOpen("public 8472/udp"));
+        await Wait.UntilAsync(() => f.Firewalld.IsOpen("public 8472/udp"), TimeSpan.FromSeconds(10), "the port open again after the reload");
+        Assert.Contains(f.Log.Entries, e => e.Id.Id == 3212 && e.Message.Contains("firewalld reloaded: opening 8472/udp again", StringComparison.Ordinal));
+
+        await f.Firewalld.RestartAsync(f.Bus.Address, whileStopped: () => f.Firewalld.OpenPorts.Clear());
+        await Wait.UntilAsync(() => f.Firewalld.IsOpen("public 8472/udp"), TimeSpan.FromSeconds(10), "the port open again after the restart");
+        Assert.Contains(f.Log.Entries, e => e.Id.Id == 3212 && e.Message.Contains("firewalld started", StringComparison.Ordinal));
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(3, f.Firewalld.Calls.Count(c => c == "addPort public 8472 udp 0"));
+        Assert.Equal(0, f.Log.Count(3205));
+        Assert.Equal(0, f.Log.Count(3214));
+    }
+
+    [Fact]
+    public async Task A_firewalld_that_starts_after_flanneld_gets_the_port()
+    {
+        await using var f = await HostBusFixture.StartAsync();
+        await f.Firewalld.DisposeAsync();
+        await using var integrator = f.Integrator();
+        integrator.Start();
+        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"udp"}""")));
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Empty(f.Firewalld.Calls);
+
+        await f.Firewalld.StartAsync(f.Bus.Address);
+        await Wait.UntilAsync(() => f.Firewalld.IsOpen("public 8285/udp"), TimeSpan.FromSeconds(10), "the port opened once firewalld is up");
+    }
+
+    [Fact]
+    public async Task The_flannel_device_is_unmanaged_again_when_created_anew_or_when_NetworkManager_restarts()
+    {
+        const string Recreated = "/org/freedesktop/NetworkManager/Devices/13";
+        await using var f = await HostBusFixture.StartAsync();
+        f.NetworkManager.Devices["flannel.1"] = NmDevicePath;
+        await using var integrator = f.Integrator();
+        integrator.Start();
+        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"vxlan"}""")));
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Someone else's device: looked up, left alone, nothing logged.
+        f.NetworkManager.AddDevice("eth1", "/org/freedesktop/NetworkManager/Devices/14");
+        // Ours, deleted and created again (a new NM device, managed by default).
+        f.NetworkManager.AddDevice("flannel.1", Recreated);
+        string setRecreated = $"Set {Recreated} org.freedesktop.NetworkManager.Device Managed false";
+        await Wait.UntilAsync(() => f.NetworkManager.Calls.Contains(setRecreated), TimeSpan.FromSeconds(10), "the recreated device unmanaged");
+
+        await f.NetworkManager.RestartAsync(f.Bus.Address);
+        await Wait.UntilAsync(() => f.NetworkManager.Calls.Count(c => c == setRecreated) == 2, TimeSpan.FromSeconds(10),
+            "the device unmanaged again after NetworkManager restarted");
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain(f.NetworkManager.Calls, c => c.Contains("Devices/14", StringComparison.Ordinal));
+        Assert.Equal(0, f.Log.Count(3207));
+        Assert.Equal(2, f.Log.Count(3213));
+    }
+
+    [Fact]
     public async Task A_device_NetworkManager_does_not_know_is_a_warning_not_a_failure()
     {
         await using var f = await HostBusFixture.StartAsync();
