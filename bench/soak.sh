@@ -19,9 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 case "${1:-}" in -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-die() { echo "error: $*" >&2; exit 1; }
 duration=${1:-300}
 [[ $duration =~ ^[0-9]+$ ]] && ((duration >= 10 && duration <= 86400)) || die "SECONDS must be a number from 10 to 86400 (got '$duration')"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
@@ -42,33 +42,11 @@ sw=${p}sw h1=${p}h1
 namespaces=() pids=()
 
 # --- processes and namespaces, always by pid / by name we created --------------------------------------------------
-stop_pids() {  # SIGTERM each pid, up to 5 s for it to exit, then SIGKILL; reaps them all
-  local pid _
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-cleanup() {
-  set +e
-  stop_pids "${pids[@]}"
-  local i
-  for ((i = ${#namespaces[@]} - 1; i >= 0; i--)); do ip netns delete "${namespaces[$i]}" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Foreground only; background processes are started with `ip netns exec NS CMD &` (ip execs CMD: $! is CMD's pid).
-etcdctl() {
-  ip netns exec "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 --dial-timeout 2s \
-    --command-timeout 2s "$@"
-}
-now_us() { now=${EPOCHREALTIME//[!0-9]/}; }   # microseconds into $now, without forking
+etcdctl_timeout=2s
 mib() { awk -v k="$1" 'BEGIN {printf "%.2f", k / 1024}'; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 minmax() { printf '%s\n' "$@" | sort -n | sed -n '1p;$p' | paste -sd' '; }   # "min max"
 
 # --- peers ----------------------------------------------------------------------------------------------------------
@@ -144,18 +122,7 @@ fi
 [ -x "$flanneld" ] || die "no flanneld binary at $flanneld"
 
 # --- testbed --------------------------------------------------------------------------------------------------------
-ip netns add "$sw"; namespaces+=("$sw")
-ip -n "$sw" link set lo up  # etcd and etcdctl talk over the local route, which needs lo up
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" addr add 198.51.100.254/24 dev br0
-ip -n "$sw" link set br0 up
-ip netns exec "$sw" etcd --name sk --data-dir "$work/etcd" \
-  --listen-client-urls http://198.51.100.254:2379 --advertise-client-urls http://198.51.100.254:2379 \
-  --listen-peer-urls http://198.51.100.254:2380 --initial-advertise-peer-urls http://198.51.100.254:2380 \
-  --initial-cluster sk=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-etcdctl endpoint health >/dev/null 2>&1 || { cat "$work/etcd.log" >&2; die "etcd did not start"; }
+start_switch_and_etcd sk
 ip netns add "$h1"; namespaces+=("$h1")
 ip link add "${h1}v" netns "$sw" type veth peer name eth0 netns "$h1"
 ip -n "$sw" link set "${h1}v" master br0 up

@@ -22,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 case "${1:-}" in -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 backends=("$@")
@@ -42,15 +43,6 @@ namespaces=() pids=()                           # kept for the whole run: the sw
 set_namespaces=() set_pids=()                   # one testbed (two hosts, their containers, flanneld, iperf3)
 
 # --- processes and namespaces, always by pid / by name we created --------------------------------------------------
-stop_pids() {  # SIGTERM each pid, then wait for all of them
-  local pid
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
-}
-delete_namespaces() {  # in reverse order of creation
-  local i
-  for ((i = $# ; i >= 1; i--)); do ip netns delete "${!i}" 2>/dev/null || true; done
-}
 forget_pid() {  # drop a stopped pid from set_pids, so cleanup never signals a pid the kernel may have reused
   local keep=() pid
   for pid in "${set_pids[@]}"; do [ "$pid" = "$1" ] || keep+=("$pid"); done
@@ -64,9 +56,7 @@ teardown_set() {
 cleanup() {
   set +e
   teardown_set
-  stop_pids "${pids[@]}"
-  delete_namespaces "${namespaces[@]}"
-  rm -rf "$work"
+  bench_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -75,29 +65,8 @@ trap 'exit 130' INT TERM
 # Background processes are started with `ip netns exec NS CMD &` (ip execs CMD, so $! is CMD's pid).
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 set_netns() { ip netns add "$1"; set_namespaces+=("$1"); }
-etcdctl() {
-  in_ns "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 --dial-timeout 1s \
-    --command-timeout 1s "$@"
-}
-die() { echo "error: $*" >&2; exit 1; }
 
 # --- testbed --------------------------------------------------------------------------------------------------------
-start_switch_and_etcd() {
-  ip netns add "$sw"; namespaces+=("$sw")
-  ip -n "$sw" link set lo up  # etcd and etcdctl talk over the local route, which needs lo up
-  ip -n "$sw" link add br0 type bridge
-  ip -n "$sw" addr add 198.51.100.254/24 dev br0
-  ip -n "$sw" link set br0 up
-  ip netns exec "$sw" etcd --name tp --data-dir "$work/etcd" \
-    --listen-client-urls http://198.51.100.254:2379 --advertise-client-urls http://198.51.100.254:2379 \
-    --listen-peer-urls http://198.51.100.254:2380 --initial-advertise-peer-urls http://198.51.100.254:2380 \
-    --initial-cluster tp=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
-  pids+=($!)
-  local _
-  for _ in $(seq 100); do etcdctl endpoint health >/dev/null 2>&1 && return 0; sleep 0.1; done
-  cat "$work/etcd.log" >&2
-  die "etcd did not start"
-}
 
 # make_hosts K: hosts ${p}s${K}h1 (198.51.100.1) and ${p}s${K}h2 (198.51.100.2) on the switch, forwarding on
 make_hosts() {
@@ -161,9 +130,6 @@ iperf_gbps() {
   [ -z "$bps" ] || iperf_result=$(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}')
 }
 
-cpu_ticks() {  # utime + stime of PID (fields 14 and 15 of /proc/PID/stat; comm may hold spaces, so cut at ')')
-  sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
-}
 
 # --- per backend ----------------------------------------------------------------------------------------------------
 declare -A gbps ping cpu note
@@ -349,7 +315,7 @@ else
   flanneld=$(tail -n 1 "$work/publish.log")
 fi
 [ -x "$flanneld" ] || die "no flanneld binary at $flanneld"
-start_switch_and_etcd
+start_switch_and_etcd tp
 
 echo "== underlay: host 1 (198.51.100.1) -> host 2 (198.51.100.2)"
 make_hosts 0

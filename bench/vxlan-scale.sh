@@ -20,9 +20,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 case "${1:-}" in -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-die() { echo "error: $*" >&2; exit 1; }
 n=${1:-2000}
 [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 30000)) || die "N must be a number from 1 to 30000 (got '$n')"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
@@ -43,36 +43,9 @@ sw=${p}sw h1=${p}h1 h2=${p}h2
 namespaces=() pids=()
 
 # --- processes and namespaces, always by pid / by name we created --------------------------------------------------
-stop_pids() {  # SIGTERM each pid, up to 5 s for it to exit, then SIGKILL; reaps them all
-  local pid _
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-cleanup() {
-  set +e
-  stop_pids "${pids[@]}"
-  local i
-  for ((i = ${#namespaces[@]} - 1; i >= 0; i--)); do ip netns delete "${namespaces[$i]}" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Foreground only: a function run with & forks a subshell, so $! would be that subshell's pid, not the process's.
-# Background processes are started with `ip netns exec NS CMD &` (ip execs CMD, so $! is CMD's pid).
-etcdctl() {
-  ip netns exec "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 --dial-timeout 1s \
-    --command-timeout 1s "$@"
-}
-now_us() { now=${EPOCHREALTIME//[!0-9]/}; }   # microseconds into $now, without forking
-cpu_ticks() {  # utime + stime of PID (fields 14 and 15 of /proc/PID/stat; comm may hold spaces, so cut at ')')
-  sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
-}
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u / 1000}'; }               # microseconds -> "12.3"
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 max() { printf '%s\n' "$@" | sort -n | tail -n 1; }
@@ -150,18 +123,7 @@ else
 fi
 [ -x "$flanneld" ] || die "no flanneld binary at $flanneld"
 
-ip netns add "$sw"; namespaces+=("$sw")
-ip -n "$sw" link set lo up  # etcd and etcdctl talk over the local route, which needs lo up
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" addr add 198.51.100.254/24 dev br0
-ip -n "$sw" link set br0 up
-ip netns exec "$sw" etcd --name vs --data-dir "$work/etcd" \
-  --listen-client-urls http://198.51.100.254:2379 --advertise-client-urls http://198.51.100.254:2379 \
-  --listen-peer-urls http://198.51.100.254:2380 --initial-advertise-peer-urls http://198.51.100.254:2380 \
-  --initial-cluster vs=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-etcdctl endpoint health >/dev/null 2>&1 || { cat "$work/etcd.log" >&2; die "etcd did not start"; }
+start_switch_and_etcd vs
 make_host "$h1" 198.51.100.1
 make_host "$h2" 198.51.100.2
 etcdctl put "$prefix/config" "{\"Network\":\"$network\",\"Backend\":{\"Type\":\"vxlan\"}}" >/dev/null
