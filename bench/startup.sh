@@ -19,7 +19,8 @@ work=$(mktemp -d /tmp/flannel-bench.XXXXXX)
 p="fb$(printf '%04x' $((RANDOM % 65536)))"
 sw=${p}sw h=${p}h1
 namespaces=() pids=()
-trap bench_cleanup EXIT
+pid=   # the flanneld being measured, stopped on any exit (an error between its start and its SIGTERM included)
+trap '[ -z "$pid" ] || stop_pids "$pid"; bench_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 flanneld=${FLANNELD:-$(scripts/publish.sh "$work/bin" | tail -1)}
@@ -51,6 +52,7 @@ for i in $(seq "$runs"); do
   sleep 1.5
   kb=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" || true
+  pid=
   ms=$(( (t1 - t0) / 1000000 ))
   # The daemon's own figure: process start to READY=1 (after subnet.env, the docker options and the packet filter).
   r=$(sed -n 's/.*Ready: .*, \([0-9]*\) ms after start.*/\1/p' "$work/flanneld-$i.log" | head -n 1)
