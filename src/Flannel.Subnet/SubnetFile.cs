@@ -8,13 +8,19 @@ public sealed record PreviousSubnets(Ip4Network? Network, Ip4Network? Subnet, Ip
     public static readonly PreviousSubnets None = new(null, null, null, null);
 }
 
+/// <summary>A subnet file as read: its variables (after godotenv's unquoting) and the subnets they name.</summary>
+public sealed record SubnetFileContents(PreviousSubnets Subnets, IReadOnlyDictionary<string, string> Values);
+
 /// <summary>Reads flannel's subnet.env (<c>KEY=value</c> lines, as godotenv parses them).</summary>
 public static class SubnetFile
 {
     public const string DefaultPath = "/run/flannel/subnet.env";
 
     /// <summary>The previous run's values; <see cref="PreviousSubnets.None"/> when the file is absent or unreadable.</summary>
-    public static PreviousSubnets ReadPrevious(string path)
+    public static PreviousSubnets ReadPrevious(string path) => TryRead(path)?.Subnets ?? PreviousSubnets.None;
+
+    /// <summary>Every <c>KEY=value</c> of the file and the subnets they name; null when it is absent or unreadable.</summary>
+    public static SubnetFileContents? TryRead(string path)
     {
         string text;
         try
@@ -23,14 +29,15 @@ public static class SubnetFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return PreviousSubnets.None;
+            return null;
         }
         var env = ParseEnv(text);
-        return new PreviousSubnets(
+        var subnets = new PreviousSubnets(
             One<Ip4Network>(env, "FLANNEL_NETWORK", s => Ip4Network.TryParseCidr(s, out var n) ? n : null),
             One<Ip4Network>(env, "FLANNEL_SUBNET", s => Ip4Network.TryParseCidr(s, out var n) ? n : null),
             One<Ip6Network>(env, "FLANNEL_IPV6_NETWORK", s => Ip6Network.TryParseCidr(s, out var n) ? n : null),
             One<Ip6Network>(env, "FLANNEL_IPV6_SUBNET", s => Ip6Network.TryParseCidr(s, out var n) ? n : null));
+        return new SubnetFileContents(subnets, env);
     }
 
     // flannel accepts a comma-separated list and uses it only when exactly one entry is a valid CIDR; the value is

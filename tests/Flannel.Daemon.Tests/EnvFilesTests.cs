@@ -35,6 +35,23 @@ public sealed class EnvFilesTests : IDisposable
     }
 
     [Fact]
+    public void Subnet_env_read_back_gives_what_was_written_and_follows_godotenv_quoting()
+    {
+        string path = _dir.File("subnet.env");
+        Assert.Null(SubnetEnv.TryRead(path));
+
+        File.WriteAllText(path, Vxlan.Format());
+        Assert.Equal(Vxlan, SubnetEnv.TryRead(path));
+
+        // Hand-edited the way godotenv (flanneld's reader) still accepts: export, quotes, a comment.
+        File.WriteAllText(path, "# edited\nexport FLANNEL_NETWORK=\"10.5.0.0/16\"\nFLANNEL_SUBNET='10.5.88.1/24'\nFLANNEL_MTU=\"1450\"\nFLANNEL_IPMASQ=false\n");
+        Assert.Equal(Vxlan with { IpMasq = false }, SubnetEnv.TryRead(path));
+
+        File.WriteAllText(path, "FLANNEL_NETWORK=10.5.0.0/16\nFLANNEL_SUBNET=10.5.88.1/24\n");
+        Assert.Null(SubnetEnv.TryRead(path)); // no MTU: not a file a daemon wrote
+    }
+
+    [Fact]
     public void Subnet_env_dual_stack_puts_the_ipv6_lines_between_subnet_and_mtu()
     {
         var env = new SubnetEnv(V4("10.5.0.0/16"), V4("10.5.88.0/24"), V6("fd00:10:5::/48"), V6("fd00:10:5:58::/64"), 1450, false);

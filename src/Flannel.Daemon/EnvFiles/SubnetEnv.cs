@@ -62,25 +62,13 @@ public sealed record SubnetEnv(
     /// </summary>
     public static SubnetEnv? TryRead(string path)
     {
-        if (!File.Exists(path))
+        if (Flannel.Subnet.SubnetFile.TryRead(path) is not { } file ||
+            !file.Values.TryGetValue("FLANNEL_MTU", out var mtuText) ||
+            !int.TryParse(mtuText, System.Globalization.CultureInfo.InvariantCulture, out int mtu))
         {
             return null;
         }
-        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadAllLines(path))
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                vars[line[..eq]] = line[(eq + 1)..];
-            }
-        }
-        if (!vars.TryGetValue("FLANNEL_MTU", out var mtuText) || !int.TryParse(mtuText, System.Globalization.CultureInfo.InvariantCulture, out int mtu))
-        {
-            return null;
-        }
-        var previous = Flannel.Subnet.SubnetFile.ReadPrevious(path);
-        return new SubnetEnv(previous.Network, previous.Subnet, null, null, mtu,
-            vars.TryGetValue("FLANNEL_IPMASQ", out var masq) && masq == "true");
+        return new SubnetEnv(file.Subnets.Network, file.Subnets.Subnet, null, null, mtu,
+            file.Values.TryGetValue("FLANNEL_IPMASQ", out var masq) && masq == "true");
     }
 }
