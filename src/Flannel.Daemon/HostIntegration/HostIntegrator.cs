@@ -85,7 +85,7 @@ public sealed class HostIntegrator : IAsyncDisposable
                 BusSignals.OnServiceStartedAsync(bus, NetworkManagerClient.ServiceName, () =>
                 {
                     HostIntegrationLog.NetworkManagerChanged(_log, "started", device);
-                    Track(UnmanageAsync(device));
+                    Track(UnmanageAsync(device, afterRestart: true));
                 }),
                 BusSignals.OnSignalAsync(bus, NetworkManagerClient.ObjectPath, NetworkManagerClient.ServiceName, "DeviceAdded",
                     added => Track(UnmanageIfAddedAsync(device, added)))).ConfigureAwait(false);
@@ -192,7 +192,7 @@ public sealed class HostIntegrator : IAsyncDisposable
         }
     }
 
-    private async Task UnmanageAsync(string device)
+    private async Task UnmanageAsync(string device, bool afterRestart = false)
     {
         try
         {
@@ -204,6 +204,11 @@ public sealed class HostIntegrator : IAsyncDisposable
             string path = await Call(nm.GetDeviceByIpIfaceAsync(device)).ConfigureAwait(false);
             await Call(nm.SetUnmanagedAsync(path)).ConfigureAwait(false);
             HostIntegrationLog.DeviceUnmanaged(_log, device, path);
+        }
+        catch (DBusErrorReplyException e) when (afterRestart && e.ErrorName == NetworkManagerClient.UnknownDevice)
+        {
+            // A NetworkManager that has just started may not have listed its devices yet: its DeviceAdded for ours
+            // follows and is handled there, so this is no reason for a warning.
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {

@@ -10,6 +10,7 @@ internal sealed class NetworkManagerClient(DBusConnection connection)
 {
     public const string ServiceName = "org.freedesktop.NetworkManager";
     public const string ObjectPath = "/org/freedesktop/NetworkManager";
+    public const string UnknownDevice = "org.freedesktop.NetworkManager.UnknownDevice";
     private const string DeviceInterface = "org.freedesktop.NetworkManager.Device";
 
     /// <exception cref="DBusErrorReplyException">org.freedesktop.NetworkManager.UnknownDevice when NM has no such device.</exception>

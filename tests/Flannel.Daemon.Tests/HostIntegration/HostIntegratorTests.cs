@@ -177,6 +177,28 @@ public sealed class HostIntegratorTests
     }
 
     [Fact]
+    public async Task A_NetworkManager_that_restarts_without_our_device_yet_is_no_warning_and_its_DeviceAdded_is_followed()
+    {
+        const string Later = "/org/freedesktop/NetworkManager/Devices/15";
+        await using var f = await HostBusFixture.StartAsync();
+        f.NetworkManager.Devices["flannel0"] = NmDevicePath;
+        await using var integrator = f.Integrator();
+        integrator.Start();
+        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"udp"}""")));
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Restarted NM has not listed its devices when it takes its name: ours is unknown for a moment.
+        await f.NetworkManager.RestartAsync(f.Bus.Address, whileStopped: () => f.NetworkManager.Devices.Clear());
+        await Wait.UntilAsync(() => f.NetworkManager.Calls.Count(c => c == "GetDeviceByIpIface flannel0") == 2, TimeSpan.FromSeconds(10),
+            "the lookup after the restart");
+        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        f.NetworkManager.AddDevice("flannel0", Later);
+        await Wait.UntilAsync(() => f.NetworkManager.Calls.Contains($"Set {Later} org.freedesktop.NetworkManager.Device Managed false"),
+            TimeSpan.FromSeconds(10), "the device unmanaged once NM added it");
+        Assert.Equal(0, f.Log.Count(3207));
+    }
+
+    [Fact]
     public async Task A_device_NetworkManager_does_not_know_is_a_warning_not_a_failure()
     {
         await using var f = await HostBusFixture.StartAsync();
