@@ -18,10 +18,17 @@ public sealed class HostIntegratorTests
 
     private static async Task RunDeviceReadyAsync(HostBusFixture f, string backend, HostIntegrationOptions? options = null)
     {
-        await using var integrator = f.Integrator(options);
+        await using var integrator = await ReadyIntegratorAsync(f, backend, options);
+    }
+
+    // Started, told the device is ready and idle again; kept alive for tests that change the bus afterwards.
+    private static async Task<HostIntegrator> ReadyIntegratorAsync(HostBusFixture f, string backend, HostIntegrationOptions? options = null)
+    {
+        var integrator = f.Integrator(options);
         integrator.Start();
         integrator.DeviceReady("eth0", BackendHostNeeds.For(Config(backend)));
         await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        return integrator;
     }
 
     [Fact]
@@ -114,10 +121,7 @@ public sealed class HostIntegratorTests
     {
         await using var f = await HostBusFixture.StartAsync();
         f.Firewalld.InterfaceZones["eth0"] = "public";
-        await using var integrator = f.Integrator();
-        integrator.Start();
-        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"vxlan"}""")));
-        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await using var integrator = await ReadyIntegratorAsync(f, """{"Type":"vxlan"}""");
         Assert.True(f.Firewalld.IsOpen("public 8472/udp"));
 
         f.Firewalld.Reload();
@@ -139,10 +143,7 @@ public sealed class HostIntegratorTests
     {
         await using var f = await HostBusFixture.StartAsync();
         await f.Firewalld.DisposeAsync();
-        await using var integrator = f.Integrator();
-        integrator.Start();
-        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"udp"}""")));
-        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await using var integrator = await ReadyIntegratorAsync(f, """{"Type":"udp"}""");
         Assert.Empty(f.Firewalld.Calls);
 
         await f.Firewalld.StartAsync(f.Bus.Address);
@@ -155,10 +156,7 @@ public sealed class HostIntegratorTests
         const string Recreated = "/org/freedesktop/NetworkManager/Devices/13";
         await using var f = await HostBusFixture.StartAsync();
         f.NetworkManager.Devices["flannel.1"] = NmDevicePath;
-        await using var integrator = f.Integrator();
-        integrator.Start();
-        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"vxlan"}""")));
-        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await using var integrator = await ReadyIntegratorAsync(f, """{"Type":"vxlan"}""");
 
         // Someone else's device: looked up, left alone, nothing logged.
         f.NetworkManager.AddDevice("eth1", "/org/freedesktop/NetworkManager/Devices/14");
@@ -182,10 +180,7 @@ public sealed class HostIntegratorTests
         const string Later = "/org/freedesktop/NetworkManager/Devices/15";
         await using var f = await HostBusFixture.StartAsync();
         f.NetworkManager.Devices["flannel0"] = NmDevicePath;
-        await using var integrator = f.Integrator();
-        integrator.Start();
-        integrator.DeviceReady("eth0", BackendHostNeeds.For(Config("""{"Type":"udp"}""")));
-        await integrator.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await using var integrator = await ReadyIntegratorAsync(f, """{"Type":"udp"}""");
 
         // Restarted NM has not listed its devices when it takes its name: ours is unknown for a moment.
         await f.NetworkManager.RestartAsync(f.Bus.Address, whileStopped: () => f.NetworkManager.Devices.Clear());
