@@ -76,18 +76,30 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         var lease = await _leases.AcquireAsync(_config, _network.LeaseAttrs, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
             .ConfigureAwait(false);
         await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
-        // Masquerade and forward rules before READY: dockerd starts after us and sets FORWARD to DROP.
-        await rulesRead.ConfigureAwait(false);
-        _rules.Apply(_config.Network, lease.Key.Subnet);
-        WriteEnvFiles(lease);
+        var ct = _stopping.Token;
+        // The data path first: peers are listed and programmed while the rules and the env files are written. After a
+        // restart the udp backend forwards nothing until its peers are known, and the iptables-restore (an nf_tables
+        // commit) and the env files' fsync can wait on a busy machine.
+        var peerWatch = Supervise("peer watch", _leases.WatchPeersAsync(_network.HandlePeersAsync, ct));
+        try
+        {
+            // Masquerade and forward rules before READY: dockerd starts after us and sets FORWARD to DROP.
+            await rulesRead.ConfigureAwait(false);
+            _rules.Apply(_config.Network, lease.Key.Subnet);
+            WriteEnvFiles(lease);
+        }
+        catch
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false); // the start fails: the peer watch ends with it
+            throw;
+        }
         _health.MarkReady();
         DaemonLog.Ready(_log, lease.Key.ToString(), backend.Type, _sinceStart.ElapsedMilliseconds);
 
-        var ct = _stopping.Token;
         _running = Task.WhenAll(
             Supervise("backend", _network.RunAsync(ct)),
             Supervise("lease renewal", _leases.RunAsync(ct)),
-            Supervise("peer watch", _leases.WatchPeersAsync(_network.HandlePeersAsync, ct)),
+            peerWatch,
             Supervise("lease follower", FollowReacquiredAsync(ct)),
             Supervise("iptables", _rules.RunAsync(ct)),
             Supervise("config watch", _leases.WatchConfigAsync(_config, ct)));

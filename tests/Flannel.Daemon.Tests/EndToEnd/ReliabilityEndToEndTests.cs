@@ -54,6 +54,7 @@ public sealed class ReliabilityEndToEndTests(ITestOutputHelper output)
         var (sent, received) = await monitor.ResultAsync();
         int lost = sent - received;
         output.WriteLine($"{backend}: SIGKILL + restart: {sent} echoes, {lost} lost ({lost * 100} ms of traffic)");
+        output.WriteLine("restarted daemon:\n" + bed.LogOf(restarted.Process));
         if (backend == "udp")
         {
             // The TUN device dies with the process (as flanneld's); the gap is the restart.
