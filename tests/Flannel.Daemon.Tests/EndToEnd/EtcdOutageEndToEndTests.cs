@@ -16,18 +16,8 @@ public abstract class EtcdOutageEndToEndTests(ITestOutputHelper output)
     protected async Task Run(string backend, string network)
     {
         await using var bed = await Testbed.CreateAsync();
-        string prefix = $"/outage-{backend}/network";
-        bed.Etcdctl(true, "put", prefix + "/config", "{\"Network\":\"" + network + "\",\"Backend\":{\"Type\":\"" + backend + "\"}}");
-        string h1 = bed.AddHost(1), h2 = bed.AddHost(2);
         string[] health = ["--healthz-ip", "127.0.0.1", "--healthz-port", HealthPort.ToString(CultureInfo.InvariantCulture)];
-        var d1 = TestDaemon.Start(bed, h1, prefix, health);
-        var d2 = TestDaemon.Start(bed, h2, prefix);
-        var env1 = await d1.WaitForSubnetEnvAsync(bed);
-        var env2 = await d2.WaitForSubnetEnvAsync(bed);
-        int mtu = int.Parse(env1["FLANNEL_MTU"], CultureInfo.InvariantCulture);
-        string c1 = bed.AddContainer(h1, env1["FLANNEL_SUBNET"], mtu);
-        bed.AddContainer(h2, env2["FLANNEL_SUBNET"], mtu);
-        string a2 = Testbed.ContainerAddress(env2["FLANNEL_SUBNET"]);
+        var (_, prefix, h1, _, d1, d2, _, _, c1, _, _, a2) = await TwoHosts.StartAsync(bed, $"/outage-{backend}/network", backend, network, health);
         Assert.True(Testbed.Ping(c1, a2), "c1 -> c2 before the outage");
         string last = "";
         try

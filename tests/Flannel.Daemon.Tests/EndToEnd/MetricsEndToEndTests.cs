@@ -18,18 +18,8 @@ public sealed class MetricsEndToEndTests(ITestOutputHelper output)
     public async Task Metrics_follow_traffic_drops_repairs_and_lease_events()
     {
         await using var bed = await Testbed.CreateAsync();
-        const string prefix = "/metrics/network";
-        bed.Etcdctl(true, "put", prefix + "/config", """{"Network":"10.97.0.0/16","Backend":{"Type":"udp"}}""");
-        string h1 = bed.AddHost(1), h2 = bed.AddHost(2);
-        var d1 = TestDaemon.Start(bed, h1, prefix,
+        var (_, prefix, h1, _, d1, d2, env1, _, c1, _, _, a2) = await TwoHosts.StartAsync(bed, "/metrics/network", "udp", "10.97.0.0/16",
             ["--healthz-ip", "127.0.0.1", "--healthz-port", Port.ToString(CultureInfo.InvariantCulture), "--subnet-lease-renew-margin", "1439"]);
-        var d2 = TestDaemon.Start(bed, h2, prefix);
-        var env1 = await d1.WaitForSubnetEnvAsync(bed);
-        var env2 = await d2.WaitForSubnetEnvAsync(bed);
-        int mtu = int.Parse(env1["FLANNEL_MTU"], CultureInfo.InvariantCulture);
-        string c1 = bed.AddContainer(h1, env1["FLANNEL_SUBNET"], mtu);
-        bed.AddContainer(h2, env2["FLANNEL_SUBNET"], mtu);
-        string a2 = Testbed.ContainerAddress(env2["FLANNEL_SUBNET"]);
         await Wait.UntilAsync(() => Value(Scrape(h1), "flannel_backend_peers", "backend=\"udp\"") == 1, TimeSpan.FromSeconds(20), "one udp peer");
 
         Assert.True(Testbed.Ping(c1, a2, count: 20), "c1 -> c2");

@@ -13,24 +13,12 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 [Collection(TimingSensitiveTests.Name)]
 public sealed class ReliabilityEndToEndTests(ITestOutputHelper output)
 {
-    private sealed record Pair(Testbed Bed, string Prefix, string H1, string H2, TestDaemon D1, TestDaemon D2,
-        Dictionary<string, string> Env1, Dictionary<string, string> Env2, string C1, string C2, string A1, string A2);
-
-    private static async Task<Pair> TwoHostsAsync(Testbed bed, string backend, string network)
+    private static async Task<TwoHosts> TwoHostsAsync(Testbed bed, string backend, string network)
     {
-        string prefix = $"/rel-{backend}/network";
-        bed.Etcdctl(true, "put", prefix + "/config", "{\"Network\":\"" + network + "\",\"Backend\":{\"Type\":\"" + backend + "\"}}");
-        string h1 = bed.AddHost(1), h2 = bed.AddHost(2);
-        var d1 = TestDaemon.Start(bed, h1, prefix);
-        var d2 = TestDaemon.Start(bed, h2, prefix);
-        var env1 = await d1.WaitForSubnetEnvAsync(bed);
-        var env2 = await d2.WaitForSubnetEnvAsync(bed);
-        int mtu = int.Parse(env1["FLANNEL_MTU"], CultureInfo.InvariantCulture);
-        string c1 = bed.AddContainer(h1, env1["FLANNEL_SUBNET"], mtu), c2 = bed.AddContainer(h2, env2["FLANNEL_SUBNET"], mtu);
-        string a1 = Testbed.ContainerAddress(env1["FLANNEL_SUBNET"]), a2 = Testbed.ContainerAddress(env2["FLANNEL_SUBNET"]);
-        Assert.True(Testbed.Ping(c1, a2), $"c1 -> c2 before the fault\n{bed.LogOf(d1.Process)}");
-        Assert.True(Testbed.Ping(c2, a1), "c2 -> c1 before the fault");
-        return new Pair(bed, prefix, h1, h2, d1, d2, env1, env2, c1, c2, a1, a2);
+        var p = await TwoHosts.StartAsync(bed, $"/rel-{backend}/network", backend, network);
+        Assert.True(Testbed.Ping(p.C1, p.A2), $"c1 -> c2 before the fault\n{bed.LogOf(p.D1.Process)}");
+        Assert.True(Testbed.Ping(p.C2, p.A1), "c2 -> c1 before the fault");
+        return p;
     }
 
     [Theory]
