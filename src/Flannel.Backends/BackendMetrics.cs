@@ -32,6 +32,9 @@ public static class BackendMetrics
     private static readonly Counter<long> Repairs = Meter.CreateCounter<long>(
         "flannel_reconcile_repairs", description: "Kernel entries put back or removed by the reconcile loop, by backend and kind");
 
+    private static readonly Counter<long> Recreations = Meter.CreateCounter<long>(
+        "flannel_device_recreations", description: "Kernel objects of ours that had gone and were built again, by backend and device");
+
     static BackendMetrics()
     {
         Meter.CreateObservableCounter("flannel_udp_packets", () => Sum(c => c.Packets), unit: "{packet}",
@@ -55,6 +58,10 @@ public static class BackendMetrics
 
     public static void Repaired(string backend, string kind, int count = 1) =>
         Repairs.Add(count, new KeyValuePair<string, object?>("backend", backend), new KeyValuePair<string, object?>("kind", kind));
+
+    /// <summary>A device of ours (or what is bound to the external interface) was built again after it had gone.</summary>
+    public static void Recreated(string backend, string device) =>
+        Recreations.Add(1, new KeyValuePair<string, object?>("backend", backend), new KeyValuePair<string, object?>("device", device));
 
     private static IEnumerable<Measurement<long>> PeerCounts()
     {

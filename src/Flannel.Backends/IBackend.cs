@@ -12,6 +12,9 @@ public sealed record BackendContext(ExternalInterface Iface, NetworkConfig Confi
     /// <summary>Reports liveness of the backend's loops (the daemon's /healthz reads it).</summary>
     public ILoopHealth Health { get; init; } = NullLoopHealth.Instance;
 
+    /// <summary>Every clock and delay of the backend's control loops.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>vxlan: keep tx checksum offload on the device (<c>--vxlan-csum-offload</c>, default true).</summary>
     public bool VxlanChecksumOffload { get; init; } = true;
 }
@@ -30,7 +33,7 @@ public interface IBackend
 /// <summary>The network a backend runs for this host's lease (flannel's <c>backend.Network</c>).</summary>
 public interface IBackendNetwork : IAsyncDisposable
 {
-    /// <summary>The attrs to publish in our lease.</summary>
+    /// <summary>The attrs to publish in our lease; the PublicIP follows the external interface's address.</summary>
     LeaseAttrs LeaseAttrs { get; }
 
     /// <summary>The MTU containers should use (FLANNEL_MTU).</summary>
@@ -41,6 +44,14 @@ public interface IBackendNetwork : IAsyncDisposable
 
     /// <summary>Programs or removes what one batch of peer events needs. Handles (logs) its own per-peer failures.</summary>
     Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct);
+
+    /// <summary>
+    /// The external interface changed under us: it came back up, got its address back or a new one, or was deleted
+    /// and created again with a new index. Rebuilds what is bound to it (a vxlan device's parent and local address,
+    /// the udp socket's address) and puts back what the kernel dropped with the link (routes via it). Returns when
+    /// the kernel holds the state again; <see cref="LeaseAttrs"/> then carries the new PublicIP, if it changed.
+    /// </summary>
+    Task ExternalInterfaceChangedAsync(ExternalInterface iface, CancellationToken ct);
 
     /// <summary>Runs the backend's own loops (reconciliation, packet pumps) until cancelled.</summary>
     Task RunAsync(CancellationToken ct);

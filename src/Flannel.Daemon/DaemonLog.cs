@@ -46,4 +46,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(3011, LogLevel.Debug, "Health request failed: {Reason}")]
     public static partial void HealthRequestFailed(ILogger log, string reason);
+
+    [LoggerMessage(3014, LogLevel.Information, "Ended {Count} etcd connection(s) made from {Address}, which this host no longer has; calls go on over new ones")]
+    public static partial void EtcdConnectionsDropped(ILogger log, int count, string address);
 }

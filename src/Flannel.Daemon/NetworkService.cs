@@ -7,6 +7,7 @@ using Flannel.Daemon.HostIntegration;
 using Flannel.Daemon.Rules;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
+using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Leases;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     private NetworkConfig? _config;
     private Task _running = Task.CompletedTask;
     private TrafficRules? _rules;
+    private LeaseAttrs? _published;
+    private ExternalInterface? _iface;
 
     public NetworkService(DaemonSettings settings, LeaseManager leases, IHostInterfaces host, ILoggerFactory logs,
         LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart, HostIntegrator hostIntegration)
@@ -62,6 +65,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         var rulesRead = _rules.PrepareAsync(_config.Network);
 
         var iface = ExternalInterfaceSelector.Select(_settings.Interface, _host);
+        _iface = iface;
         DaemonLog.InterfaceChosen(_log, iface.Name, iface.Index, iface.Mtu, iface.Address.ToString(), iface.PublicIP.ToString(), iface.Reason);
 
         var backend = BackendTypes.Create(_config.BackendType, new BackendContext(iface, _config, _logs)
@@ -73,7 +77,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());
         _hostIntegration.DeviceReady(iface.Name, BackendHostNeeds.For(_config, _network));
 
-        var lease = await _leases.AcquireAsync(_config, _network.LeaseAttrs, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
+        _published = _network.LeaseAttrs;
+        var lease = await _leases.AcquireAsync(_config, _published, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
             .ConfigureAwait(false);
         await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
         var ct = _stopping.Token;
@@ -102,6 +107,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             peerWatch,
             Supervise("lease follower", FollowReacquiredAsync(ct)),
             Supervise("iptables", _rules.RunAsync(ct)),
+            Supervise("external interface monitor",
+                new ExternalInterfaceMonitor(_settings.Interface, _host, TimeProvider.System, _log).RunAsync(iface, OnInterfaceChangedAsync, ct)),
             Supervise("config watch", _leases.WatchConfigAsync(_config, ct)));
     }
 
@@ -121,6 +128,26 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             DaemonLog.LoopFailed(_log, name, e);
             Environment.ExitCode = 1;
             _lifetime.StopApplication();
+        }
+    }
+
+    // The backend rebuilds on the interface first (traffic comes back), then the lease follows a new PublicIP; a put
+    // that fails (etcd down) throws, and the monitor tries the whole change again later (the rebuild is idempotent).
+    private async Task OnInterfaceChangedAsync(ExternalInterface iface, CancellationToken ct)
+    {
+        if (_iface is { } old && old.Address != iface.Address)
+        {
+            // Our connections to etcd went out from the old address, which is gone: nothing comes back on them.
+            int dropped = EtcdConnection.DropConnectionsFrom(System.Net.IPAddress.Parse(old.Address.ToString()));
+            DaemonLog.EtcdConnectionsDropped(_log, dropped, old.Address.ToString());
+        }
+        _iface = iface;
+        await _network!.ExternalInterfaceChangedAsync(iface, ct).ConfigureAwait(false);
+        var attrs = _network.LeaseAttrs;
+        if (attrs != _published)
+        {
+            await _leases.UpdateAttrsAsync(attrs, ct).ConfigureAwait(false);
+            _published = attrs;
         }
     }
 

@@ -76,4 +76,7 @@ internal static partial class SubnetLog
 
     [LoggerMessage(1044, LogLevel.Information, "Lease resync found {Changes} change(s) the watch had not delivered")]
     public static partial void ResyncRepaired(ILogger log, int changes);
+
+    [LoggerMessage(1055, LogLevel.Warning, "Lease {Subnet} now published with PublicIP {PublicIP} (was {Previous}): the external interface's address changed; same subnet, peers follow")]
+    public static partial void AttrsUpdated(ILogger log, string subnet, string previous, string publicIp);
 }

@@ -30,8 +30,8 @@ public sealed class HostGwBackend : IBackend
             // flanneld's wording: peers would route to an address that is not on the wire.
             throw new BackendException("your PublicIP differs from interface IP, meaning that probably you're on a NAT, which is not supported by host-gw backend");
         }
-        var attrs = new LeaseAttrs(iface.PublicIP, BackendType: BackendTypes.HostGw);
-        return Task.FromResult<IBackendNetwork>(new RouteNetwork(_context, _routes(), attrs, iface.Mtu, BackendTypes.HostGw,
-            lease => new RouteSpec(lease.Key.Subnet.Network, lease.Attrs.PublicIP, iface.Index)));
+        return Task.FromResult<IBackendNetwork>(new RouteNetwork(_context, _routes(),
+            i => new LeaseAttrs(i.PublicIP, BackendType: BackendTypes.HostGw), iface.Mtu, BackendTypes.HostGw,
+            (lease, i) => new RouteSpec(lease.Key.Subnet.Network, lease.Attrs.PublicIP, i.Index)));
     }
 }

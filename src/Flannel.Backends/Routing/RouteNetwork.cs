@@ -1,3 +1,4 @@
+using Flannel.Backends.Host;
 using Flannel.Subnet;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
@@ -7,8 +8,10 @@ namespace Flannel.Backends.Routing;
 
 /// <summary>
 /// A backend network that programs one route per peer (flannel's <c>RouteNetwork</c>, shared by host-gw and vxlan's
-/// direct routing): desired state from the lease events, made true in the kernel on every event, on every route
-/// deletion the kernel reports, and every 10 s (flanneld's route check loop).
+/// direct routing): desired state from the lease events and the external interface, made true in the kernel on every
+/// event, on every route deletion the kernel reports, when the external interface comes back (the kernel drops the
+/// routes via a link that goes down without a word: fib_disable_ip() sends no RTM_DELROUTE), and every 10 s
+/// (flanneld's route check loop).
 /// </summary>
 public sealed class RouteNetwork : IBackendNetwork
 {
@@ -16,16 +19,21 @@ public sealed class RouteNetwork : IBackendNetwork
 
     private readonly IRouteTable _table;
     private readonly string _backendType;
-    private readonly Func<Lease, RouteSpec> _routeFor;
+    private readonly Func<Lease, ExternalInterface, RouteSpec> _routeFor;
+    private readonly Func<ExternalInterface, LeaseAttrs> _attrsFor;
     private readonly ILoopHealth _health;
     private readonly ILogger _log;
     private readonly Dictionary<Ip4Network, RouteSpec> _desired = [];
+    private readonly Dictionary<Ip4Network, Lease> _leases = [];
+    private ExternalInterface _iface;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
-    public RouteNetwork(BackendContext context, IRouteTable table, LeaseAttrs attrs, int mtu, string backendType, Func<Lease, RouteSpec> routeFor)
+    public RouteNetwork(BackendContext context, IRouteTable table, Func<ExternalInterface, LeaseAttrs> attrsFor, int mtu, string backendType,
+        Func<Lease, ExternalInterface, RouteSpec> routeFor)
     {
         _table = table;
-        LeaseAttrs = attrs;
+        _iface = context.Iface;
+        _attrsFor = attrsFor;
         Mtu = mtu;
         _backendType = backendType;
         _routeFor = routeFor;
@@ -33,7 +41,7 @@ public sealed class RouteNetwork : IBackendNetwork
         _log = context.Logs.CreateLogger<RouteNetwork>();
     }
 
-    public LeaseAttrs LeaseAttrs { get; }
+    public LeaseAttrs LeaseAttrs => _attrsFor(Volatile.Read(ref _iface));
 
     public int Mtu { get; }
 
@@ -81,6 +89,7 @@ public sealed class RouteNetwork : IBackendNetwork
             lock (_desired)
             {
                 _desired.Remove(lease.Key.Subnet.Network, out route);
+                _leases.Remove(lease.Key.Subnet.Network);
             }
             if (route is not null)
             {
@@ -94,10 +103,11 @@ public sealed class RouteNetwork : IBackendNetwork
             BackendLog.IgnoringPeer(_log, _backendType, peer, lease.Attrs.BackendType ?? "udp");
             return;
         }
-        var desired = _routeFor(lease);
+        var desired = _routeFor(lease, Volatile.Read(ref _iface));
         lock (_desired)
         {
             _desired[desired.Destination] = desired;
+            _leases[desired.Destination] = lease;
         }
         if (Try(() => Ensure(desired, _table.List()), "add", desired))
         {
@@ -175,6 +185,41 @@ public sealed class RouteNetwork : IBackendNetwork
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Routes derived from the new interface (its index, for host-gw's <c>dev</c>) replace the old ones, and every
+    /// route the kernel dropped with the link is put back.
+    /// </summary>
+    public async Task ExternalInterfaceChangedAsync(ExternalInterface iface, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _iface, iface);
+            List<RouteSpec> stale = [];
+            lock (_desired)
+            {
+                foreach (var (destination, lease) in _leases)
+                {
+                    var now = _routeFor(lease, iface);
+                    if (_desired[destination] != now)
+                    {
+                        stale.Add(_desired[destination]);
+                        _desired[destination] = now;
+                    }
+                }
+            }
+            foreach (var old in stale)
+            {
+                Try(() => _table.Delete(old), "delete", old);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+        await ReconcileAsync(ct).ConfigureAwait(false);
     }
 
     public async Task RunAsync(CancellationToken ct)

@@ -140,15 +140,24 @@ internal sealed unsafe class TunToWire : IDisposable
 
     /// <summary>
     /// The thread body: wait for the TUN queue (or the stop event), drain up to <see cref="ReadsPerBatch"/> reads,
-    /// send, repeat.
+    /// send, repeat. Ends with <see cref="PumpExit.TunGone"/> when the queue reports an error or a read fails with
+    /// anything but EAGAIN/EINTR (a deleted device fails every read with EBADFD, so going on would spin).
     /// </summary>
-    public void Run(SafeFdHandle tun, SafeFdHandle socket, SafeFdHandle stop, Func<PeerTable> peers)
+    public PumpExit Run(SafeFdHandle tun, SafeFdHandle socket, SafeFdHandle stop, Func<PeerTable> peers, Action<string> exitDetail)
     {
         using var tunFd = tun.Borrow();
         using var sockFd = socket.Borrow();
         using var stopFd = stop.Borrow();
-        while (PumpPoll.Wait(tunFd.Value, stopFd.Value))
+        while (true)
         {
+            switch (PumpPoll.Wait(tunFd.Value, stopFd.Value))
+            {
+                case PumpWake.Stop:
+                    return PumpExit.Stopped;
+                case PumpWake.Error:
+                    exitDetail("poll reported an error");
+                    return PumpExit.TunGone;
+            }
             var table = peers();
             bool more = true;
             while (more)
@@ -160,6 +169,18 @@ internal sealed unsafe class TunToWire : IDisposable
                     Counters.Syscall();
                     if (n <= 0)
                     {
+                        int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                        if (errno == LibC.EINTR)
+                        {
+                            slot--;
+                            continue;
+                        }
+                        if (n < 0 && errno != LibC.EAGAIN)
+                        {
+                            Flush(sockFd.Value);
+                            exitDetail($"read failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+                            return PumpExit.TunGone;
+                        }
                         more = false;
                         break;
                     }
@@ -169,16 +190,21 @@ internal sealed unsafe class TunToWire : IDisposable
                         Counters.Icmp();
                     }
                 }
-                if (Batch.Count > 0)
-                {
-                    BackendMetrics.TunBatch.Record(Batch.Count);
-                    Batch.Send(sockFd.Value, Counters);
-                }
+                Flush(sockFd.Value);
                 if (slot < ReadsPerBatch)
                 {
                     more = false;
                 }
             }
+        }
+    }
+
+    private void Flush(int socket)
+    {
+        if (Batch.Count > 0)
+        {
+            BackendMetrics.TunBatch.Record(Batch.Count);
+            Batch.Send(socket, Counters);
         }
     }
 

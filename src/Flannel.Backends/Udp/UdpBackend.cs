@@ -26,31 +26,37 @@ public sealed class UdpBackend : IBackend
         var options = UdpOptions.Parse(_context.Config.BackendJson);
         var iface = _context.Iface;
         int mtu = iface.Mtu - Overhead;
+        // One queue per core for the TUN-to-wire direction (the kernel spreads inner flows over the queues); the wire
+        // side is one socket, since all traffic from a peer is one UDP 4-tuple. A device opened again after it was
+        // deleted gets the same name and settings.
+        int queues = Math.Clamp(Environment.ProcessorCount, 1, 4);
         TunDevice tun;
         try
         {
-            // One queue per core for the TUN-to-wire direction (the kernel spreads inner flows over the queues); the
-            // wire side is one socket, since all traffic from a peer is one UDP 4-tuple.
-            tun = TunDevice.Open("flannel%d", queues: Math.Clamp(Environment.ProcessorCount, 1, 4));
+            tun = TunDevice.Open("flannel%d", queues);
         }
         catch (LinuxException e)
         {
             throw new BackendException($"udp backend: cannot create the TUN device: {e.Message}", e);
         }
-        UdpPump pump;
+        UdpPump? pump = null;
+        SafeFdHandle? socket = null;
         RouteNetlink rtnl;
+        bool gro;
         try
         {
-            pump = new UdpPump(tun, iface.Address, options.Port);
+            socket = UdpSocket.Open(iface.Address, options.Port, out gro);
+            pump = new UdpPump(tun.QueueCount, tun.VnetHeader, tun.Tso, options.Port);
             rtnl = RouteNetlink.Open();
         }
         catch (Exception e) when (e is LinuxException or NetlinkException)
         {
+            pump?.Dispose();
+            socket?.Dispose();
             tun.Dispose();
             throw new BackendException($"udp backend: cannot listen on {iface.Address}:{options.Port}: {e.Message}", e);
         }
-        // flanneld's udp lease carries the PublicIP only: no BackendType, no BackendData (compat §1.2).
-        var network = new UdpNetwork(_context, tun, pump, rtnl, new LeaseAttrs(iface.PublicIP), mtu, options.Port);
+        var network = new UdpNetwork(_context, tun, pump, socket, rtnl, mtu, options.Port, gro, name => TunDevice.Open(name, queues));
         try
         {
             network.SetUpDevice();

@@ -24,4 +24,10 @@ internal static partial class UdpLog
     [LoggerMessage(2105, LogLevel.Information,
         "udp: packets tun->wire {Sent}, wire->tun {Received}; dropped since start: {Drops}")]
     public static partial void Traffic(ILogger log, long sent, long received, string drops);
+
+    [LoggerMessage(2140, LogLevel.Warning, "udp: {What}; built again: {Rebuilt}; traffic through the pump was down {DownMs:F0} ms")]
+    public static partial void Recovered(ILogger log, string what, string rebuilt, double downMs);
+
+    [LoggerMessage(2141, LogLevel.Error, "udp: {What}; building it again failed, retrying on the next change or in 10 s: {Reason}")]
+    public static partial void RecoveryFailed(ILogger log, string what, string reason);
 }

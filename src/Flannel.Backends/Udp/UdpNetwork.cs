@@ -1,3 +1,5 @@
+using Flannel.Backends.Host;
+using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
 using Flannel.Backends.Tun;
 using Flannel.Subnet;
@@ -8,57 +10,84 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Backends.Udp;
 
 /// <summary>
-/// The udp backend running for our lease: keeps flannel0's MTU, address and Network route right (reconciled every
-/// 10 s, so a route deleted by someone comes back), turns lease events into a new peer table for the pump, and runs
-/// the pump until cancelled.
+/// The udp backend running for our lease: keeps flannel0's MTU, address and Network route right, turns lease events
+/// into a new peer table for the pump, and runs the pump until cancelled. Self-healing: the device and what is bound
+/// to the external interface come back by themselves.
 /// </summary>
+/// <remarks>
+/// What brings things back: rtnetlink events (our device or its address or route deleted, the link set down) raise
+/// a reconcile at once, with a 10 s timer as the fallback; a pump run that ends because the TUN is gone (the threads
+/// see POLLERR/EBADFD, never spin) makes the loop open the device again with the same name, settings, address, MTU
+/// and route, and start the same pump over it: the peer table and counters stay. A new address of the external
+/// interface gets a new socket bound to it.
+/// </remarks>
 public sealed class UdpNetwork : IBackendNetwork
 {
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
 
     private readonly BackendContext _context;
-    private readonly TunDevice _tun;
     private readonly UdpPump _pump;
     private readonly RouteNetlink _rtnl;
+    private readonly Func<string, TunDevice> _openTun;
     private readonly ILogger _log;
     private readonly Dictionary<Ip4Network, UdpPeer> _peers = [];
     private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _kernel = new(1, 1);
+    private readonly ReconcileSignal _signal = new();
+    private readonly TimeProvider _time;
+    private TunDevice? _tun;
+    private SafeFdHandle _socket;
+    private Ip4Address _boundAddress;
+    private ExternalInterface _iface;
+    private int _deviceIndex;
     private Ip4Network? _address;
     private long _lastDrops;
 
-    internal UdpNetwork(BackendContext context, TunDevice tun, UdpPump pump, RouteNetlink rtnl, LeaseAttrs attrs, int mtu, ushort port)
+    internal UdpNetwork(BackendContext context, TunDevice tun, UdpPump pump, SafeFdHandle socket, RouteNetlink rtnl, int mtu, ushort port,
+        bool gro, Func<string, TunDevice> openTun)
     {
         _context = context;
         _tun = tun;
         _pump = pump;
+        _socket = socket;
         _rtnl = rtnl;
-        LeaseAttrs = attrs;
+        _openTun = openTun;
+        _iface = context.Iface;
+        _boundAddress = context.Iface.Address;
+        _time = context.Time;
         Mtu = mtu;
         Port = port;
+        Gro = gro;
+        DeviceName = tun.Name;
         _log = context.Logs.CreateLogger<UdpNetwork>();
     }
 
-    public LeaseAttrs LeaseAttrs { get; }
+    // flanneld's udp lease carries the PublicIP only: no BackendType, no BackendData (compat §1.2).
+    public LeaseAttrs LeaseAttrs => new(Volatile.Read(ref _iface).PublicIP);
 
     public int Mtu { get; }
 
     public ushort Port { get; }
 
-    public string DeviceName => _tun.Name;
+    public bool Gro { get; private set; }
+
+    /// <summary>The TUN device's name (flannel0), the same for every device opened again.</summary>
+    public string DeviceName { get; }
 
     public UdpPump Pump => _pump;
 
-    /// <summary>MTU and link up; called once the device exists.</summary>
+    /// <summary>MTU and link up; called whenever the device is (re)created.</summary>
     internal void SetUpDevice()
     {
-        int index = _rtnl.GetLinkIndex(_tun.Name);
+        int index = _rtnl.GetLinkIndex(DeviceName);
+        Volatile.Write(ref _deviceIndex, index);
         _rtnl.SetLinkMtu(index, Mtu);
-        DisableIpv6(_tun.Name);
+        DisableIpv6(DeviceName);
         _rtnl.SetLinkUp(index);
-        UdpLog.DeviceReady(_log, _tun.Name, Mtu, _tun.QueueCount, _tun.Tso, _pump.Gro, Port);
+        UdpLog.DeviceReady(_log, DeviceName, Mtu, _tun!.QueueCount, _tun.Tso, Gro, Port);
     }
 
-    public Task ConfigureAsync(Lease lease, CancellationToken ct)
+    public async Task ConfigureAsync(Lease lease, CancellationToken ct)
     {
         var address = new Ip4Network(lease.Key.Subnet.Network.Ip, 32);
         lock (_lock)
@@ -66,8 +95,15 @@ public sealed class UdpNetwork : IBackendNetwork
             _address = address;
         }
         _pump.TunAddress = address.Ip;
-        Reconcile(repairing: false);
-        return Task.CompletedTask;
+        await _kernel.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Reconcile(repairing: false);
+        }
+        finally
+        {
+            _kernel.Release();
+        }
     }
 
     public Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
@@ -97,36 +133,87 @@ public sealed class UdpNetwork : IBackendNetwork
         return Task.CompletedTask;
     }
 
+    public Task ExternalInterfaceChangedAsync(ExternalInterface iface, CancellationToken ct)
+    {
+        Volatile.Write(ref _iface, iface);
+        _signal.Raise(); // the loop rebinds the socket when the address changed, and reconciles
+        return Task.CompletedTask;
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
-        _pump.Start();
+        var watch = WatchAsync(ct);
+        Task<PumpExit>? run = _pump.Start(_tun!, _socket);
+        long? downSince = null;
+        string? downWhat = null;
         try
         {
-            using var timer = new PeriodicTimer(ReconcileInterval);
+            using var timer = new PeriodicTimer(ReconcileInterval, _time);
             var tick = timer.WaitForNextTickAsync(ct).AsTask();
+            var signal = _signal.WaitAsync(ct);
             while (true)
             {
                 _context.Health.Report("backend", ReconcileInterval * 3);
-                var done = await Task.WhenAny(tick, _pump.Stopped).ConfigureAwait(false);
-                if (done == _pump.Stopped)
+                var done = run is null ? await Task.WhenAny(tick, signal).ConfigureAwait(false)
+                    : await Task.WhenAny(tick, signal, run).ConfigureAwait(false);
+                if (done == run)
                 {
-                    await _pump.Stopped.ConfigureAwait(false); // a pump thread failed: surface it
-                    throw new InvalidOperationException("udp packet pump stopped");
+                    var exit = await run.ConfigureAwait(false); // a pump thread that threw: surfaced, the daemon exits
+                    run = null;
+                    if (ct.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    downSince ??= _time.GetTimestamp();
+                    downWhat ??= exit switch
+                    {
+                        PumpExit.TunGone => $"{DeviceName} was gone ({_pump.ExitDetail})",
+                        PumpExit.SocketFailed => $"the UDP socket failed ({_pump.ExitDetail})",
+                        _ => $"the external interface's address changed to {Volatile.Read(ref _iface).Address}",
+                    };
+                    if (exit == PumpExit.TunGone)
+                    {
+                        _tun?.Dispose();
+                        _tun = null;
+                    }
+                    if (exit == PumpExit.SocketFailed)
+                    {
+                        _boundAddress = default; // forces a new socket below
+                    }
                 }
-                if (!await tick.ConfigureAwait(false))
+                else if (done == tick)
                 {
-                    return;
+                    if (!await tick.ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                    tick = timer.WaitForNextTickAsync(ct).AsTask();
+                    LogDropsIfChanged();
                 }
-                LogDropsIfChanged();
-                try
+                else
                 {
-                    Reconcile(repairing: true);
+                    await signal.ConfigureAwait(false);
+                    _signal.Consume();
+                    signal = _signal.WaitAsync(ct);
                 }
-                catch (Exception e) when (e is NetlinkException or IOException)
+
+                // A new address of the external interface: the pump stops, the next pass binds a new socket.
+                if (run is not null && Volatile.Read(ref _iface).Address != _boundAddress)
                 {
-                    UdpLog.ReconcileFailed(_log, e.Message);
+                    await _pump.StopAsync().ConfigureAwait(false);
+                    continue;
                 }
-                tick = timer.WaitForNextTickAsync(ct).AsTask();
+                if (run is null)
+                {
+                    run = TryRestart(downSince, downWhat);
+                    if (run is not null)
+                    {
+                        downSince = null;
+                        downWhat = null;
+                    }
+                    continue;
+                }
+                await ReconcileLoggedAsync(ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -135,6 +222,108 @@ public sealed class UdpNetwork : IBackendNetwork
         finally
         {
             await _pump.StopAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Builds what the last run lost (the TUN device, the socket) and starts the pump again; null when that failed
+    /// (logged; the next event or tick tries again, and nothing runs meanwhile: no CPU is spent while it is absent).
+    /// </summary>
+    private Task<PumpExit>? TryRestart(long? downSince, string? what)
+    {
+        string rebuilt = "";
+        try
+        {
+            var iface = Volatile.Read(ref _iface);
+            if (iface.Address != _boundAddress)
+            {
+                var socket = UdpSocket.Open(iface.Address, Port, out bool gro);
+                _socket.Dispose();
+                _socket = socket;
+                _boundAddress = iface.Address;
+                Gro = gro;
+                rebuilt = $"the UDP socket on {iface.Address}:{Port}";
+                BackendMetrics.Recreated("udp", "socket");
+            }
+            if (_tun is null)
+            {
+                var tun = _openTun(DeviceName);
+                if (tun.QueueCount != _pump.QueueCount || tun.VnetHeader != _pump.VnetHeader)
+                {
+                    tun.Dispose();
+                    throw new BackendException($"{DeviceName} opened with other settings ({tun.QueueCount} queues, vnet header {tun.VnetHeader})");
+                }
+                _tun = tun;
+                _kernel.Wait();
+                try
+                {
+                    SetUpDevice();
+                    Reconcile(repairing: false);
+                }
+                finally
+                {
+                    _kernel.Release();
+                }
+                rebuilt = rebuilt.Length == 0 ? $"{DeviceName} with MTU {Mtu}, its address and route" : $"{rebuilt} and {DeviceName}";
+                BackendMetrics.Recreated("udp", DeviceName);
+            }
+            var run = _pump.Start(_tun, _socket);
+            double downMs = downSince is { } t ? _time.GetElapsedTime(t).TotalMilliseconds : 0;
+            UdpLog.Recovered(_log, what ?? "the pump stopped", rebuilt.Length == 0 ? "nothing" : rebuilt, downMs);
+            return run;
+        }
+        catch (Exception e) when (e is LinuxException or NetlinkException or BackendException or IOException)
+        {
+            UdpLog.RecoveryFailed(_log, what ?? "the pump stopped", e.Message);
+            return null;
+        }
+    }
+
+    private async Task ReconcileLoggedAsync(CancellationToken ct)
+    {
+        await _kernel.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Reconcile(repairing: true);
+        }
+        catch (Exception e) when (e is NetlinkException or IOException)
+        {
+            UdpLog.ReconcileFailed(_log, e.Message);
+        }
+        finally
+        {
+            _kernel.Release();
+        }
+    }
+
+    // Our device's link, address or route changed, or events were lost: reconcile at once. The pump itself notices a
+    // deleted device (its queues report POLLERR); the link event makes no difference to that.
+    private async Task WatchAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var watcher = NetlinkWatcher.Open(NetlinkGroups.Links | NetlinkGroups.Ipv4Addresses | NetlinkGroups.Ipv4Routes);
+            await foreach (var e in watcher.ReadEventsAsync(ct).ConfigureAwait(false))
+            {
+                int dev = Volatile.Read(ref _deviceIndex);
+                bool ours = e switch
+                {
+                    // Another link holding our name going away frees it for the device to come back.
+                    LinkEvent l => (l.Link.Index == dev && (l.Deleted || !l.Link.IsUp || l.Link.Mtu != Mtu)) || (l.Deleted && l.Link.Name == DeviceName),
+                    AddressEvent { Deleted: true } a => a.Address.LinkIndex == dev,
+                    RouteEvent { Deleted: true } r => r.Route.Destination == _context.Config.Network,
+                    EventsLost => true,
+                    _ => false,
+                };
+                if (ours)
+                {
+                    _signal.Raise();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
         }
     }
 
@@ -156,8 +345,8 @@ public sealed class UdpNetwork : IBackendNetwork
     }
 
     /// <summary>
-    /// Device address = the lease's network address /32 (flanneld since v0.11.0), no other address, link up, and the
-    /// whole Network routed into the device (scope universe, as flanneld installs it).
+    /// Device address = the lease's network address /32 (flanneld since v0.11.0), no other address, MTU, link up, and
+    /// the whole Network routed into the device (scope universe, as flanneld installs it). Caller holds the kernel lock.
     /// </summary>
     private void Reconcile(bool repairing)
     {
@@ -166,11 +355,24 @@ public sealed class UdpNetwork : IBackendNetwork
         {
             address = _address;
         }
-        if (address is not { } want)
+        if (address is not { } want || _tun is null)
         {
             return;
         }
-        int index = _rtnl.GetLinkIndex(_tun.Name);
+        var link = _rtnl.GetLink(DeviceName);
+        if (link is null || (Volatile.Read(ref _deviceIndex) is var known and > 0 && link.Index != known))
+        {
+            // Gone (the pump has seen it, or will, and the loop opens it again), or the name is another link's now:
+            // never configure a device that is not ours.
+            return;
+        }
+        int index = link.Index;
+        var repaired = new List<string>();
+        if (link.Mtu != Mtu)
+        {
+            _rtnl.SetLinkMtu(index, Mtu);
+            repaired.Add("mtu");
+        }
         bool present = false;
         foreach (var a in _rtnl.ListAddresses(index))
         {
@@ -186,19 +388,28 @@ public sealed class UdpNetwork : IBackendNetwork
         if (!present)
         {
             _rtnl.AddAddress(index, want);
+            repaired.Add("address");
         }
-        _rtnl.SetLinkUp(index);
+        if (!link.IsUp)
+        {
+            _rtnl.SetLinkUp(index);
+            repaired.Add("link up");
+        }
         var network = _context.Config.Network;
         var route = new Route(network, null, index, RouteScope.Universe);
         bool routed = _rtnl.ListRoutes().Any(r => r.Destination == network && r.LinkIndex == index && r.Gateway is null && r.Table == RouteTable.Main);
         if (!routed)
         {
             _rtnl.ReplaceRoute(route);
-            if (repairing)
-            {
-                BackendMetrics.Repaired("udp", "route");
-            }
+            repaired.Add("route");
             UdpLog.RouteEnsured(_log, route.ToString());
+        }
+        if (repairing)
+        {
+            foreach (var kind in repaired)
+            {
+                BackendMetrics.Repaired("udp", kind.Replace(' ', '_'));
+            }
         }
     }
 
@@ -219,7 +430,9 @@ public sealed class UdpNetwork : IBackendNetwork
     {
         await _pump.StopAsync().ConfigureAwait(false);
         _pump.Dispose();
-        _tun.Dispose();
+        _tun?.Dispose();
+        _socket.Dispose();
         _rtnl.Dispose();
+        _kernel.Dispose();
     }
 }

@@ -88,14 +88,33 @@ internal sealed unsafe class WireToTun : IDisposable
         return true;
     }
 
-    /// <summary>The thread body: wait for the socket (or the stop event), drain it in batches, write into the TUN.</summary>
-    public void Run(SafeFdHandle socket, SafeFdHandle tun, SafeFdHandle stop, Func<PeerTable> peers)
+    /// <summary>
+    /// The thread body: wait for the socket (or the stop event), drain it in batches, write into the TUN. A socket
+    /// error is read off (SO_ERROR) and waiting goes on; one that poll keeps reporting, or a receive failing with
+    /// anything but EAGAIN/EINTR, ends the run with <see cref="PumpExit.SocketFailed"/> rather than spinning.
+    /// </summary>
+    public PumpExit Run(SafeFdHandle socket, SafeFdHandle tun, SafeFdHandle stop, Func<PeerTable> peers, Action<string> exitDetail)
     {
+        const int MaxErrorWakes = 8;
         using var sockFd = socket.Borrow();
         using var tunFd = tun.Borrow();
         using var stopFd = stop.Borrow();
-        while (PumpPoll.Wait(sockFd.Value, stopFd.Value))
+        int errorWakes = 0;
+        while (true)
         {
+            switch (PumpPoll.Wait(sockFd.Value, stopFd.Value))
+            {
+                case PumpWake.Stop:
+                    return PumpExit.Stopped;
+                case PumpWake.Error:
+                    int pending = TakeSocketError(sockFd.Value);
+                    if (++errorWakes > MaxErrorWakes)
+                    {
+                        exitDetail($"the UDP socket keeps reporting errors (last: {Marshal.GetPInvokeErrorMessage(pending)})");
+                        return PumpExit.SocketFailed;
+                    }
+                    continue;
+            }
             var table = peers();
             int received;
             do
@@ -110,6 +129,22 @@ internal sealed unsafe class WireToTun : IDisposable
                 }
                 received = recvmmsg(sockFd.Value, _msgs, MessagesPerBatch, LibC.MSG_DONTWAIT, null);
                 Counters.Syscall();
+                if (received < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == LibC.EINTR)
+                    {
+                        received = MessagesPerBatch; // try again
+                        continue;
+                    }
+                    if (errno != LibC.EAGAIN && ++errorWakes > MaxErrorWakes)
+                    {
+                        exitDetail($"recvmmsg failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+                        return PumpExit.SocketFailed;
+                    }
+                    break;
+                }
+                errorWakes = 0;
                 if (received > 0)
                 {
                     BackendMetrics.WireBatch.Record(received);
@@ -122,6 +157,15 @@ internal sealed unsafe class WireToTun : IDisposable
             }
             while (received == MessagesPerBatch);
         }
+    }
+
+    // Reading SO_ERROR clears a pending asynchronous error (sock_error()); poll stops reporting POLLERR for it.
+    private static int TakeSocketError(int fd)
+    {
+        int error = 0;
+        Tmds.Linux.socklen_t length = sizeof(int);
+        _ = LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &length);
+        return error;
     }
 
     private void Deliver(int i, int tun, PeerTable table)

@@ -31,9 +31,8 @@ public sealed class VxlanBackend : IBackend
         {
             var device = VxlanDevice.Ensure(rtnl, options, iface, mtu, log);
             TurnOffChecksumOffloadIfNeeded(device.Name, log);
-            var data = new VxlanBackendData(options.Vni, device.Mac ?? throw new BackendException($"vxlan backend: {device.Name} has no MAC"));
-            var attrs = new LeaseAttrs(iface.PublicIP, BackendType: BackendTypes.Vxlan, BackendData: data.ToJson());
-            return Task.FromResult<IBackendNetwork>(new VxlanNetwork(_context, rtnl, device, options, attrs, mtu));
+            return Task.FromResult<IBackendNetwork>(new VxlanNetwork(_context, rtnl, device, options, mtu,
+                name => TurnOffChecksumOffloadIfNeeded(name, log)));
         }
         catch (NetlinkException e)
         {

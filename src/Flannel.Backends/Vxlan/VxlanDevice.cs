@@ -15,17 +15,45 @@ internal static class VxlanDevice
     /// </summary>
     public static VxlanInfo Ensure(RouteNetlink rtnl, VxlanOptions options, ExternalInterface iface, int mtu, ILogger log)
     {
-        string name = $"flannel.{options.Vni}";
-        ushort port = options.Port == 0 ? VxlanOptions.KernelDefaultPort : options.Port;
+        string name = NameOf(options);
         var existing = rtnl.GetVxlan(name);
-        if (existing is not null)
+        if (existing is not null && Matches(existing, options, iface))
         {
-            if (existing.Vni == options.Vni && existing.Local == iface.Address && existing.ParentIndex == iface.Index &&
-                existing.Port == port && existing.Gbp == options.Gbp && existing.Learning == options.Learning)
-            {
-                VxlanLog.DeviceReused(log, name, Mac(existing.Mac));
-                return Configure(rtnl, existing, mtu);
-            }
+            VxlanLog.DeviceReused(log, name, Mac(existing.Mac));
+            return Configure(rtnl, existing, mtu);
+        }
+        return Create(rtnl, options, iface, mtu, RandomLocalMac(), log);
+    }
+
+    /// <summary>
+    /// The device as it must be for <paramref name="iface"/>, with <paramref name="mac"/>: an existing one that matches
+    /// (MAC included) is kept, anything else of that name deleted and the device created with that MAC. Used to bring
+    /// the device back after it was deleted (by hand, or by the kernel with its parent link) or its parent changed:
+    /// the VtepMAC stays what our lease and every peer's FDB already say.
+    /// </summary>
+    public static VxlanInfo EnsureWithMac(RouteNetlink rtnl, VxlanOptions options, ExternalInterface iface, int mtu, PhysicalAddress mac, ILogger log)
+    {
+        var existing = rtnl.GetVxlan(NameOf(options));
+        if (existing is not null && Matches(existing, options, iface) && Equals(existing.Mac, mac))
+        {
+            return Configure(rtnl, existing, mtu);
+        }
+        return Create(rtnl, options, iface, mtu, mac, log);
+    }
+
+    public static string NameOf(VxlanOptions options) => $"flannel.{options.Vni}";
+
+    /// <summary>Whether an existing device is what <paramref name="options"/> and <paramref name="iface"/> ask for.</summary>
+    public static bool Matches(VxlanInfo existing, VxlanOptions options, ExternalInterface iface) =>
+        existing.Vni == options.Vni && existing.Local == iface.Address && existing.ParentIndex == iface.Index &&
+        existing.Port == (options.Port == 0 ? VxlanOptions.KernelDefaultPort : options.Port) &&
+        existing.Gbp == options.Gbp && existing.Learning == options.Learning;
+
+    private static VxlanInfo Create(RouteNetlink rtnl, VxlanOptions options, ExternalInterface iface, int mtu, PhysicalAddress mac, ILogger log)
+    {
+        string name = NameOf(options);
+        if (rtnl.GetVxlan(name) is { } existing)
+        {
             VxlanLog.DeviceIncompatible(log, name, existing.ToString());
             rtnl.DeleteLink(existing.Index);
         }
@@ -34,9 +62,9 @@ internal static class VxlanDevice
             VxlanLog.DeviceIncompatible(log, name, $"a {other.Kind ?? "non-vxlan"} link");
             rtnl.DeleteLink(other.Index);
         }
-        var mac = RandomLocalMac();
         rtnl.CreateVxlan(new VxlanSpec(name, options.Vni, iface.Address, iface.Index, options.Port, options.Learning, options.Gbp, mtu, mac));
         var created = rtnl.GetVxlan(name) ?? throw new BackendException($"vxlan backend: {name} vanished right after it was created");
+        ushort port = options.Port == 0 ? VxlanOptions.KernelDefaultPort : options.Port;
         VxlanLog.DeviceCreated(log, name, Mac(created.Mac), options.Vni, iface.Name, port);
         return Configure(rtnl, created, mtu);
     }

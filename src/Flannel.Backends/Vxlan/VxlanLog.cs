@@ -43,4 +43,11 @@ internal static partial class VxlanLog
 
     [LoggerMessage(2162, LogLevel.Warning, "vxlan: reconcile failed, retrying in 10 s: {Reason}")]
     public static partial void ReconcileFailed(ILogger log, string reason);
+
+    [LoggerMessage(2163, LogLevel.Warning,
+        "vxlan: {What}; created {Device} again with VtepMAC {VtepMac}, its address and {Peers} peers ({Entries} entries in one batch); traffic through it was down {DownMs:F0} ms")]
+    public static partial void DeviceRecovered(ILogger log, string what, string device, string vtepMac, int peers, int entries, double downMs);
+
+    [LoggerMessage(2164, LogLevel.Error, "vxlan: {What}; creating it again failed, retrying on the next change or in 10 s: {Reason}")]
+    public static partial void DeviceRecoveryFailed(ILogger log, string what, string reason);
 }

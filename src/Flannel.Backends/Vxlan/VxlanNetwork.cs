@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Threading.Channels;
+using System.Net.NetworkInformation;
+using Flannel.Backends.Host;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
@@ -12,6 +13,12 @@ namespace Flannel.Backends.Vxlan;
 /// programmed in netlink batches (thousands of peers in one pass), reconciled against the kernel every 10 s and at once
 /// when the kernel reports one of them deleted or its event queue overflowed.
 /// </summary>
+/// <remarks>
+/// The device itself is reconciled too: deleted by hand, or by the kernel together with its parent link (a vxlan
+/// link dies with its lower device: vxlan_handle_lowerdev_unregister(); flannel #2247), or bound to a parent or local
+/// address the external interface no longer has, it is created again with the same VtepMAC, so our lease and every
+/// peer's FDB entry stay valid, and every peer's entries go back in one batch.
+/// </remarks>
 public sealed class VxlanNetwork : IBackendNetwork
 {
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
@@ -19,8 +26,13 @@ public sealed class VxlanNetwork : IBackendNetwork
 
     private readonly BackendContext _context;
     private readonly RouteNetlink _rtnl;
-    private readonly VxlanInfo _device;
     private readonly VxlanOptions _options;
+    private readonly PhysicalAddress _mac;
+    private readonly Action<string> _onCreated;
+    private readonly TimeProvider _time;
+    private VxlanInfo _device;
+    private ExternalInterface _iface;
+    private long? _missingSince;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Dictionary<Ip4Network, VxlanPeer> _desired = [];
@@ -29,21 +41,26 @@ public sealed class VxlanNetwork : IBackendNetwork
     // backend loop starts with one, racing the watch after a restart) must not delete the entries of peers it has not
     // heard of yet, or traffic to them stops for the moment between (seen as a lost ping in the SIGKILL test).
     private bool _peersKnown;
-    private readonly Channel<bool> _kick = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ReconcileSignal _signal = new();
     private Ip4Network? _address;
 
-    internal VxlanNetwork(BackendContext context, RouteNetlink rtnl, VxlanInfo device, VxlanOptions options, LeaseAttrs attrs, int mtu)
+    /// <param name="onCreated">Runs for a device created again (vxlan's checksum offload setting).</param>
+    internal VxlanNetwork(BackendContext context, RouteNetlink rtnl, VxlanInfo device, VxlanOptions options, int mtu, Action<string> onCreated)
     {
         _context = context;
         _rtnl = rtnl;
         _device = device;
         _options = options;
-        LeaseAttrs = attrs;
+        _mac = device.Mac ?? throw new BackendException($"vxlan backend: {device.Name} has no MAC");
+        _onCreated = onCreated;
+        _iface = context.Iface;
+        _time = context.Time;
         Mtu = mtu;
         _log = context.Logs.CreateLogger<VxlanNetwork>();
     }
 
-    public LeaseAttrs LeaseAttrs { get; }
+    public LeaseAttrs LeaseAttrs => new(Volatile.Read(ref _iface).PublicIP, BackendType: BackendTypes.Vxlan,
+        BackendData: new VxlanBackendData(_options.Vni, _mac).ToJson());
 
     public int Mtu { get; }
 
@@ -234,6 +251,10 @@ public sealed class VxlanNetwork : IBackendNetwork
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (!EnsureDevice())
+            {
+                return 0;
+            }
             EnsureAddress();
             int dev = _device.Index;
             var network = _context.Config.Network;
@@ -322,7 +343,7 @@ public sealed class VxlanNetwork : IBackendNetwork
         try
         {
             var tick = timer.WaitForNextTickAsync(ct).AsTask();
-            var kick = _kick.Reader.WaitToReadAsync(ct).AsTask();
+            var kick = _signal.WaitAsync(ct);
             while (true)
             {
                 try
@@ -345,8 +366,8 @@ public sealed class VxlanNetwork : IBackendNetwork
                 else
                 {
                     await kick.ConfigureAwait(false);
-                    _kick.Reader.TryRead(out _);
-                    kick = _kick.Reader.WaitToReadAsync(ct).AsTask();
+                    _signal.Consume();
+                    kick = _signal.WaitAsync(ct);
                 }
             }
         }
@@ -356,29 +377,89 @@ public sealed class VxlanNetwork : IBackendNetwork
         await watch.ConfigureAwait(false);
     }
 
-    // An entry of ours deleted by someone else (or lost events) triggers a reconcile at once.
+    // An entry of ours deleted by someone else, our device deleted or set down (or lost events) triggers a reconcile
+    // at once. The time of a deletion is when traffic stopped: the recovery's log line counts from it.
     private async Task WatchAsync(CancellationToken ct)
     {
         try
         {
-            using var watcher = NetlinkWatcher.Open(NetlinkGroups.Neighbours | NetlinkGroups.Ipv4Routes);
+            using var watcher = NetlinkWatcher.Open(NetlinkGroups.Neighbours | NetlinkGroups.Ipv4Routes | NetlinkGroups.Links);
             await foreach (var e in watcher.ReadEventsAsync(ct).ConfigureAwait(false))
             {
+                int dev = Volatile.Read(ref _device).Index;
                 bool ours = e switch
                 {
-                    NeighbourEvent { Deleted: true } n => n.LinkIndex == _device.Index,
+                    NeighbourEvent { Deleted: true } n => n.LinkIndex == dev,
                     RouteEvent { Deleted: true } r => _context.Config.Network.Contains(r.Route.Destination),
+                    LinkEvent l => l.Link.Index == dev && (l.Deleted || !l.Link.IsUp || l.Link.Mtu != Mtu),
                     EventsLost => true,
                     _ => false,
                 };
+                if (e is LinkEvent { Deleted: true } gone && gone.Link.Index == dev)
+                {
+                    Interlocked.CompareExchange(ref _deletedAt, _time.GetTimestamp(), 0);
+                }
                 if (ours)
                 {
-                    _kick.Writer.TryWrite(true);
+                    _signal.Raise();
                 }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+        }
+    }
+
+    private long _deletedAt;
+
+    public async Task ExternalInterfaceChangedAsync(ExternalInterface iface, CancellationToken ct)
+    {
+        Volatile.Write(ref _iface, iface);
+        await ReconcileAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes sure our device exists as the external interface needs it; creates it again (same MAC) and programs every
+    /// peer at once when it had gone. False when it cannot be had now (the parent link is gone too): the next event
+    /// or tick tries again. Caller holds the lock.
+    /// </summary>
+    private bool EnsureDevice()
+    {
+        var iface = Volatile.Read(ref _iface);
+        var current = _rtnl.GetVxlan(_device.Name);
+        if (current is not null && current.Index == _device.Index && VxlanDevice.Matches(current, _options, iface) && Equals(current.Mac, _mac))
+        {
+            if (current.Mtu != Mtu)
+            {
+                _rtnl.SetLinkMtu(current.Index, Mtu);
+                BackendMetrics.Repaired("vxlan", "mtu");
+            }
+            _device = current;
+            return true;
+        }
+        long since = Interlocked.Exchange(ref _deletedAt, 0) is var t and not 0 ? t : _missingSince ?? _time.GetTimestamp();
+        _missingSince ??= since;
+        string what = current is null ? $"{_device.Name} was gone"
+            : current.Index != _device.Index ? $"{_device.Name} had been replaced by another device ({current})"
+            : $"{_device.Name} no longer matched the external interface {iface.Name} (#{iface.Index}, {iface.Address}): {current}";
+        try
+        {
+            var created = VxlanDevice.EnsureWithMac(_rtnl, _options, iface, Mtu, _mac, _log);
+            Volatile.Write(ref _device, created);
+            _onCreated(created.Name);
+            EnsureAddress();
+            var peers = _desired.Values.ToList();
+            int entries = Program(peers);
+            double downMs = _time.GetElapsedTime(_missingSince.Value).TotalMilliseconds;
+            _missingSince = null;
+            BackendMetrics.Recreated("vxlan", created.Name);
+            VxlanLog.DeviceRecovered(_log, what, created.Name, VxlanBackendData.FormatMac(_mac), peers.Count, entries, downMs);
+            return true;
+        }
+        catch (Exception e) when (e is NetlinkException or BackendException)
+        {
+            VxlanLog.DeviceRecoveryFailed(_log, what, e.Message);
+            return false;
         }
     }
 

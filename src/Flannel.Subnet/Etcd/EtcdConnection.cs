@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
@@ -26,9 +28,31 @@ public sealed class EtcdConnection : IDisposable
         // dotnet-etcd takes the endpoints as one comma list and ignores each scheme; TLS comes from the SSL overload.
         string endpoints = string.Join(',', options.Endpoints);
         Client = options.UseTls
-            ? new EtcdClient(endpoints, o => ConfigureTls(options, o))
-            : new EtcdClient(endpoints);
+            ? new EtcdClient(endpoints, o => ConfigureTls(options, o), configureChannelOptions: ConfigureChannel)
+            : new EtcdClient(endpoints, configureChannelOptions: ConfigureChannel);
     }
+
+    /// <summary>
+    /// HTTP/2 keepalive pings while calls are open: a member that vanished without a FIN, or a path that died, is
+    /// noticed within 15 s (etcd's --grpc-keepalive-min-time is 5 s, so 10 s is allowed). dotnet-etcd has made its
+    /// SocketsHttpHandler (with the TLS options) by the time this runs.
+    /// </summary>
+    private static void ConfigureChannel(Grpc.Net.Client.GrpcChannelOptions o)
+    {
+        if (o.HttpHandler is SocketsHttpHandler handler)
+        {
+            handler.KeepAlivePingDelay = TimeSpan.FromSeconds(10);
+            handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
+            handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests;
+        }
+    }
+
+    /// <summary>
+    /// Ends this process's TCP connections made from <paramref name="local"/>: that address left the host (the external
+    /// interface was renumbered), so nothing comes back on them, and calls would hang until the keepalive gives up.
+    /// The open calls fail at once and are retried on new connections from the current address. Returns how many.
+    /// </summary>
+    public static int DropConnectionsFrom(IPAddress local) => OwnTcpSockets.ShutDownFrom(local);
 
     public EtcdClient Client { get; }
 

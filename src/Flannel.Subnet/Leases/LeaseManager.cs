@@ -517,6 +517,28 @@ public sealed class LeaseManager : IDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes new attrs on our lease, same subnet (the external interface's address changed, so the PublicIP did):
+    /// the peers follow with their watches. Later renewals and re-acquisitions publish these attrs too.
+    /// </summary>
+    public async Task UpdateAttrsAsync(LeaseAttrs attrs, CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var lease = Current ?? throw new InvalidOperationException("acquire a lease before updating it");
+            var previous = _attrs;
+            _attrs = attrs;
+            var updated = await _registry.UpdateLeaseAsync(lease.Key, attrs, _options.LeaseTtl, lease.EtcdLeaseId, ct).ConfigureAwait(false);
+            Volatile.Write(ref _current, updated);
+            SubnetLog.AttrsUpdated(_log, updated.Key.ToString(), previous?.PublicIP.ToString() ?? "none", attrs.PublicIP.ToString());
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     private async Task OnOwnLeaseEventsAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
     {
         if (!events.Any(e => e.Kind == LeaseEventKind.Removed))
