@@ -27,8 +27,17 @@ public enum DropReason
     /// <summary>The kernel refused the send (sendmmsg error other than a full buffer).</summary>
     SendFailed,
 
-    /// <summary>The kernel refused a TUN write.</summary>
+    /// <summary>The kernel refused a TUN write for a reason not listed below (EINVAL, EFAULT, ...).</summary>
     TunWriteFailed,
+
+    /// <summary>A TUN write failed with EAGAIN: the device's send budget (sk_sndbuf) is used up by packets in flight.</summary>
+    TunFull,
+
+    /// <summary>A TUN write failed with EIO: the device is administratively down (reconciliation sets it up again).</summary>
+    TunDown,
+
+    /// <summary>The TUN device was deleted under us (EBADFD on the write): nothing can be written until it is re-created.</summary>
+    TunGone,
 }
 
 /// <summary>Stable, log- and metric-friendly names of the drop reasons.</summary>
@@ -45,6 +54,9 @@ public static class DropReasonNames
         DropReason.BadOffload => "bad-offload",
         DropReason.SendFailed => "send-failed",
         DropReason.TunWriteFailed => "tun-write-failed",
+        DropReason.TunFull => "tun-full",
+        DropReason.TunDown => "tun-down",
+        DropReason.TunGone => "tun-gone",
         _ => reason.ToString(),
     };
 }

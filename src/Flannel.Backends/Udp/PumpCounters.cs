@@ -32,6 +32,9 @@ public sealed class PumpCounters
 
     public void Drop(DropReason reason) => _drops[(int)reason]++;
 
+    /// <summary>Counts <paramref name="count"/> packets dropped at once (a merged TUN write that failed).</summary>
+    public void Drop(DropReason reason, int count) => _drops[(int)reason] += count;
+
     public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
 
     public long TotalDrops
