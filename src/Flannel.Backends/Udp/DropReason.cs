@@ -15,10 +15,14 @@ public enum DropReason
     /// <summary>The TTL reached 0.</summary>
     TtlExpired,
 
-    /// <summary>A datagram whose outer source is no peer's PublicIP.</summary>
+    /// <summary>
+    /// A datagram no peer can be held to: under <c>--udp-source-check=strict</c> its outer source is neither any peer's
+    /// PublicIP nor the PublicIP of the peer whose subnet holds its inner source; under <c>subnet</c> its inner source
+    /// is in no peer's subnet (and its outer source is no peer's PublicIP).
+    /// </summary>
     UnknownPeer,
 
-    /// <summary>A datagram whose inner source is outside the sending peer's subnet.</summary>
+    /// <summary>A datagram from a peer's PublicIP whose inner source is outside the subnet(s) that peer may speak for.</summary>
     SpoofedSource,
 
     /// <summary>A TUN read whose offload (virtio) header or TSO layout is inconsistent.</summary>

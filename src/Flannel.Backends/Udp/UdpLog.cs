@@ -24,4 +24,18 @@ internal static partial class UdpLog
     [LoggerMessage(2105, LogLevel.Information,
         "udp: packets tun->wire {Sent}, wire->tun {Received}; dropped since start: {Drops}")]
     public static partial void Traffic(ILogger log, long sent, long received, string drops);
+
+    [LoggerMessage(2106, LogLevel.Warning,
+        "udp: datagrams dropped as unknown-peer ({Count} since start); the last came from {OuterSource} with inner " +
+        "source {InnerSource}, inside {Subnet}, the subnet of the peer whose lease says PublicIP {PublicIp}. That peer " +
+        "probably runs with --public-ip different from its interface address (flanneld, like this daemon, sends from " +
+        "the interface address). --udp-source-check={Relaxed} (FLANNELD_UDP_SOURCE_CHECK) on this host accepts its " +
+        "traffic and still checks every inner source against the peers' subnets")]
+    public static partial void UnknownPeerClaimsPeerSubnet(ILogger log, long count, string outerSource, string innerSource,
+        string subnet, string publicIp, string relaxed);
+
+    [LoggerMessage(2107, LogLevel.Information,
+        "udp: datagrams dropped as unknown-peer ({Count} since start); the last came from {OuterSource} with inner " +
+        "source {InnerSource}, which is in no peer's subnet (not overlay traffic of this network)")]
+    public static partial void UnknownPeerOutsideOverlay(ILogger log, long count, string outerSource, string innerSource);
 }

@@ -64,9 +64,9 @@ internal sealed unsafe class WireToTun : IDisposable
     public void ResetDevice() => DeviceGone = false;
 
     /// <summary>
-    /// Checks one datagram from <paramref name="outerSource"/> (host order) and decrements its TTL in place.
-    /// Beyond flanneld, which accepts anything on its port: the sender must be a peer's PublicIP and the inner source
-    /// inside that peer's subnet, so nobody can inject traffic into the overlay by sending to the port.
+    /// Checks one datagram from <paramref name="outerSource"/> (host order) and decrements its TTL in place. Beyond
+    /// flanneld, which accepts anything on its port, the sender is checked as <see cref="PeerTable.SourceCheck"/> says
+    /// (see <see cref="UdpSourceCheck"/>), so nobody can inject traffic into the overlay by sending to the port.
     /// </summary>
     /// <returns>True when the packet should be written into the TUN.</returns>
     public bool Process(Span<byte> datagram, uint outerSource, PeerTable peers)
@@ -81,15 +81,8 @@ internal sealed unsafe class WireToTun : IDisposable
             Counters.Drop(DropReason.NotIpv4);
             return false;
         }
-        int peer = peers.FindByPublicIp(outerSource);
-        if (peer < 0)
+        if (!Admitted(Ipv4Header.Source(datagram), outerSource, peers))
         {
-            Counters.Drop(DropReason.UnknownPeer);
-            return false;
-        }
-        if (!peers[peer].Subnet.Contains(new Flannel.Subnet.Ip.Ip4Address(Ipv4Header.Source(datagram))))
-        {
-            Counters.Drop(DropReason.SpoofedSource);
             return false;
         }
         if (!Ipv4Header.DecrementTtl(datagram))
@@ -98,6 +91,36 @@ internal sealed unsafe class WireToTun : IDisposable
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// The source check. The peer is found by the inner source (the subnet that holds it), then its PublicIP compared
+    /// with the outer source under <see cref="UdpSourceCheck.Strict"/>: leases sharing a PublicIP (a host that moved to
+    /// a new subnet while its old lease lives on) each keep their own subnet. A refused datagram from some peer's
+    /// PublicIP is that peer speaking for a subnet not its own (spoofed-source); from anywhere else it is unknown-peer,
+    /// and its addresses are kept for the drop log, which names the peer whose subnet it claimed.
+    /// </summary>
+    private bool Admitted(uint innerSource, uint outerSource, PeerTable peers)
+    {
+        var check = peers.SourceCheck;
+        if (check == UdpSourceCheck.Off)
+        {
+            return true;
+        }
+        int owner = peers.FindByDestination(innerSource);
+        if (owner >= 0 && (check == UdpSourceCheck.Subnet || peers[owner].PublicIP.Value == outerSource))
+        {
+            return true;
+        }
+        if (peers.FindByPublicIp(outerSource) >= 0)
+        {
+            Counters.Drop(DropReason.SpoofedSource);
+        }
+        else
+        {
+            Counters.DropUnknownPeer(outerSource, innerSource);
+        }
+        return false;
     }
 
     /// <summary>The thread body: wait for the socket (or the stop event), drain it in batches, write into the TUN.</summary>
