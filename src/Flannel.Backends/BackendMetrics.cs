@@ -19,15 +19,23 @@ public static class BackendMetrics
     private static readonly ConcurrentDictionary<UdpPump, byte> Pumps = new();
     private static readonly ConcurrentDictionary<string, int> Peers = new(StringComparer.Ordinal);
 
-    private static readonly InstrumentAdvice<int> BatchBuckets = new() { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] };
+    // Up to 2048: a TUN-side batch is 16 reads of up to 128 TSO segments, a wire-side one 32 messages of up to 64 GRO
+    // segments.
+    private static readonly InstrumentAdvice<int> BatchBuckets = new() { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048] };
 
-    /// <summary>Inner packets per sendmmsg of one TUN queue (after TSO super-packets were cut).</summary>
+    /// <summary>
+    /// Datagrams (one inner packet each) per sendmmsg of one TUN queue, after TSO super-packets were cut: record
+    /// <see cref="Udp.WireSendBatch.Datagrams"/>, not the entry count, since an entry with UDP_SEGMENT carries up to 64.
+    /// </summary>
     internal static readonly Histogram<int> TunBatch = Meter.CreateHistogram(
-        "flannel_udp_tun_to_wire_batch_packets", unit: "{packet}", description: "Packets sent per sendmmsg batch, TUN to wire", advice: BatchBuckets);
+        "flannel_udp_tun_to_wire_batch_packets", unit: "{packet}", description: "Packets (datagrams) sent per sendmmsg batch, TUN to wire", advice: BatchBuckets);
 
-    /// <summary>Datagrams per recvmmsg (each may carry several GRO segments).</summary>
+    /// <summary>
+    /// Datagrams per recvmmsg: record <c>WireToTun.DatagramsIn(received)</c>, not the message count, since one UDP_GRO
+    /// message holds up to 64.
+    /// </summary>
     internal static readonly Histogram<int> WireBatch = Meter.CreateHistogram(
-        "flannel_udp_wire_to_tun_batch_datagrams", unit: "{datagram}", description: "Datagrams received per recvmmsg batch, wire to TUN", advice: BatchBuckets);
+        "flannel_udp_wire_to_tun_batch_datagrams", unit: "{datagram}", description: "Datagrams received per recvmmsg batch (GRO segments counted one by one), wire to TUN", advice: BatchBuckets);
 
     private static readonly Counter<long> Repairs = Meter.CreateCounter<long>(
         "flannel_reconcile_repairs", description: "Kernel entries put back or removed by the reconcile loop, by backend and kind");

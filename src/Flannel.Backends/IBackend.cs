@@ -17,6 +17,9 @@ public sealed record BackendContext(ExternalInterface Iface, NetworkConfig Confi
 
     /// <summary>vxlan: keep tx checksum offload on the device (<c>--vxlan-csum-offload</c>, default true).</summary>
     public bool VxlanChecksumOffload { get; init; } = true;
+
+    /// <summary>udp: what a received datagram's sources must satisfy (<c>--udp-source-check</c>, default strict).</summary>
+    public Udp.UdpSourceCheck UdpSourceCheck { get; init; } = Udp.UdpSourceCheck.Strict;
 }
 
 /// <summary>

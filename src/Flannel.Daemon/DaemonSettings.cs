@@ -15,6 +15,7 @@ public sealed record DaemonSettings
     public string? DockerDaemonJson { get; init; } = EnvFiles.DockerDaemonJson.DefaultPath;
     public bool IpMasq { get; init; }
     public bool VxlanChecksumOffload { get; init; } = true;
+    public Backends.Udp.UdpSourceCheck UdpSourceCheck { get; init; } = Backends.Udp.UdpSourceCheck.Strict;
     public bool IptablesForwardRules { get; init; } = true;
     public bool IpMasqRandomFully { get; init; } = true;
     public TimeSpan IptablesResync { get; init; } = TimeSpan.FromSeconds(5);
@@ -38,6 +39,8 @@ public sealed record DaemonSettings
         DockerDaemonJson = f.DockerDaemonJson.Value.Length == 0 ? null : f.DockerDaemonJson.Value,
         IpMasq = f.IpMasq.Value,
         VxlanChecksumOffload = f.VxlanCsumOffload.Value,
+        // Validate() has refused anything else; an unparsable value cannot get here.
+        UdpSourceCheck = Backends.Udp.UdpSourceCheckNames.TryParse(f.UdpSourceCheck.Value, out var check) ? check : Backends.Udp.UdpSourceCheck.Strict,
         IptablesForwardRules = f.IptablesForwardRules.Value,
         IpMasqRandomFully = !f.IpMasqRandomFullyDisable.Value,
         IptablesResync = TimeSpan.FromSeconds(Math.Max(1, f.IptablesResync.Value)),

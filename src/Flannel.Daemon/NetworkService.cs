@@ -72,6 +72,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         {
             Health = _health,
             VxlanChecksumOffload = _settings.VxlanChecksumOffload,
+            UdpSourceCheck = _settings.UdpSourceCheck,
         });
         _network = await backend.RegisterNetworkAsync(cancellationToken).ConfigureAwait(false);
         DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());

@@ -7,10 +7,26 @@ namespace Flannel.Backends.Packets;
 /// <summary>
 /// Receive-side GRO toward the TUN: consecutive in-order TCPv4 segments of one flow are merged into one GSO_TCPV4
 /// super-packet, so the kernel takes up to 64 KB per write instead of one MTU. One open item at a time (packets from a
-/// peer arrive as runs of one flow); anything else flushes it, so packets are never reordered. The merge rules follow
-/// wireguard-go's tcpGRO (flags exactly ACK or ACK|PSH, same ACK number, TTL, TOS, DF and options, exact sequence
-/// continuation, no segment after a short one or a PSH) and every merged segment's checksum is verified first, because
-/// the kernel trusts a NEEDS_CSUM packet's payload.
+/// peer arrive as runs of one flow); anything else flushes it, so packets are never reordered.
+/// <para>
+/// A segment is merged only when the kernel's own GRO would merge it, so the receiving TCP sees what it would have
+/// seen from a NIC: every field Linux compares must match (inet_gro_receive and inet_gro_flush for the IP header,
+/// net/ipv4/af_inet.c and include/net/gro.h; tcp_gro_receive for TCP, net/ipv4/tcp_offload.c):
+/// </para>
+/// <list type="bullet">
+/// <item>IP: version 4 with IHL 5 (no options); not a fragment and the reserved flag clear (inet_gro_receive flushes
+/// on any of id's flag bits but DF); total length = the packet; a valid header checksum (ip_fast_csum); same
+/// protocol (TCP), addresses, TTL, TOS (ECN bits included) and DF; IP ID continuing the head's (head + number of
+/// segments so far) or, with DF, fixed (decided at the second segment, as ip_fixedid).</item>
+/// <item>TCP: same ports; same ACK number; the 32-bit word of data offset, reserved bits, flags and window
+/// (tcp_flag_word) identical except for PSH, FIN and CWR; options byte for byte (timestamps included: Linux compares
+/// every option word, no exception); sequence number continuing exactly; payload of 1 byte or more and no larger than
+/// the head's (the item's gso_size); nothing after a shorter segment or a PSH; a valid checksum (the kernel trusts a
+/// NEEDS_CSUM packet's payload, tcp4_gro_receive validates before merging).</item>
+/// </list>
+/// Stricter than Linux in one place, following wireguard-go's tcpGRO: the flags must be exactly ACK or ACK|PSH, so a
+/// FIN, CWR or ECE segment is never merged (Linux merges a FIN as the last segment and a CWR as the head). Not merging
+/// is always correct. Linux does not compare the urgent pointer (URG flushes) nor, beyond validity, the checksum.
 /// </summary>
 public sealed unsafe class TcpCoalescer : IDisposable
 {
@@ -24,6 +40,8 @@ public sealed unsafe class TcpCoalescer : IDisposable
     private uint _nextSeq;
     private bool _closed;
     private bool _headVerified;
+    private bool _fixedId;
+    private int _inputBytes;
 
     public TcpCoalescer()
     {
@@ -35,6 +53,9 @@ public sealed unsafe class TcpCoalescer : IDisposable
 
     /// <summary>Segments merged into the open item.</summary>
     public int Segments => _segments;
+
+    /// <summary>The bytes of the packets merged into the open item, as they came (each with its own headers).</summary>
+    public int InputBytes => _inputBytes;
 
     private Span<byte> Item => new(_buffer + VirtioNetHeader.Length, MaxLength);
 
@@ -54,10 +75,12 @@ public sealed unsafe class TcpCoalescer : IDisposable
         _nextSeq = unchecked(BinaryPrimitives.ReadUInt32BigEndian(packet[(ipl + 4)..]) + (uint)_gso);
         _closed = (packet[ipl + 13] & TcpPsh) != 0;
         _headVerified = false;
+        _fixedId = false;
+        _inputBytes = packet.Length;
         return true;
     }
 
-    /// <summary>Appends <paramref name="packet"/> to the open item when it continues it exactly.</summary>
+    /// <summary>Appends <paramref name="packet"/> to the open item when it continues it exactly (see the class comment).</summary>
     public bool TryAppend(ReadOnlySpan<byte> packet)
     {
         if (_segments == 0 || _closed || _segments >= 64 || !IsCandidate(packet, out int ipl, out int tcpl) || ipl != _ipl || tcpl != _tcpl)
@@ -68,29 +91,40 @@ public sealed unsafe class TcpCoalescer : IDisposable
         var head = Item;
         if (payload > _gso || _length + payload > MaxLength ||
             BinaryPrimitives.ReadUInt32BigEndian(packet[(ipl + 4)..]) != _nextSeq ||
-            packet[1] != head[1] || (packet[6] & 0xE0) != (head[6] & 0xE0) || packet[8] != head[8] ||
-            !packet.Slice(12, 8).SequenceEqual(head.Slice(12, 8)) ||            // addresses
-            !packet.Slice(ipl, 4).SequenceEqual(head.Slice(ipl, 4)) ||          // ports
-            !packet.Slice(ipl + 8, 4).SequenceEqual(head.Slice(ipl + 8, 4)) ||  // ACK number
-            !packet.Slice(ipl + 20, tcpl - 20).SequenceEqual(head.Slice(ipl + 20, tcpl - 20)))
+            packet[1] != head[1] ||                                            // TOS, ECN bits included
+            (packet[6] & IpDf) != (head[6] & IpDf) ||
+            packet[8] != head[8] ||                                            // TTL
+            !packet.Slice(12, 8).SequenceEqual(head.Slice(12, 8)) ||           // addresses
+            !packet.Slice(ipl, 4).SequenceEqual(head.Slice(ipl, 4)) ||         // ports
+            !packet.Slice(ipl + 8, 4).SequenceEqual(head.Slice(ipl + 8, 4)) || // ACK number
+            packet[ipl + 12] != head[ipl + 12] ||                              // data offset, reserved bits (AE)
+            (packet[ipl + 13] & ~TcpPsh) != (head[ipl + 13] & ~TcpPsh) ||      // flags but PSH (both ACK here)
+            !packet.Slice(ipl + 14, 2).SequenceEqual(head.Slice(ipl + 14, 2)) || // window: a change must reach TCP
+            !packet.Slice(ipl + 20, tcpl - 20).SequenceEqual(head.Slice(ipl + 20, tcpl - 20)) ||
+            !IpIdContinues(packet))
         {
             return false;
         }
         if (!_headVerified)
         {
-            if (!TcpChecksumValid(head[.._length], _ipl))
+            if (!Ipv4ChecksumValid(head, _ipl) || !TcpChecksumValid(head[.._length], _ipl))
             {
                 return false;
             }
             _headVerified = true;
         }
-        if (!TcpChecksumValid(packet, ipl))
+        if (!Ipv4ChecksumValid(packet, ipl) || !TcpChecksumValid(packet, ipl))
         {
             return false;
+        }
+        if (_segments == 1)
+        {
+            _fixedId = IpId(packet) == IpId(head);
         }
         packet[(ipl + tcpl)..].CopyTo(head[_length..]);
         _length += payload;
         _segments++;
+        _inputBytes += packet.Length;
         _nextSeq = unchecked(_nextSeq + (uint)payload);
         if ((packet[ipl + 13] & TcpPsh) != 0)
         {
@@ -103,6 +137,25 @@ public sealed unsafe class TcpCoalescer : IDisposable
         }
         return true;
     }
+
+    /// <summary>
+    /// inet_gro_flush's IP ID rule: the n-th appended segment carries the head's ID + n (mod 2^16), or, when the second
+    /// segment repeats the head's ID and DF is set, every segment does (an atomic datagram's ID means nothing, RFC
+    /// 6864). Linux has long required DF for the fixed-ID case (recent net-next work relaxes it); we keep the
+    /// requirement, since our virtio header cannot carry SKB_GSO_TCP_FIXEDID and a kernel that re-segments the item
+    /// numbers the segments from the head's ID.
+    /// </summary>
+    private bool IpIdContinues(ReadOnlySpan<byte> packet)
+    {
+        ushort head = IpId(Item), id = IpId(packet);
+        if (_segments == 1 && id == head)
+        {
+            return (packet[6] & IpDf) != 0;
+        }
+        return _fixedId ? id == head : id == (ushort)(head + _segments);
+    }
+
+    private static ushort IpId(ReadOnlySpan<byte> p) => BinaryPrimitives.ReadUInt16BigEndian(p[4..]);
 
     /// <summary>
     /// Closes the open item and returns what to write into the TUN: a 10-byte virtio header then the packet. A single
@@ -128,17 +181,19 @@ public sealed unsafe class TcpCoalescer : IDisposable
             BinaryPrimitives.WriteUInt16LittleEndian(frame[8..], 16);
         }
         _segments = 0;
+        _inputBytes = 0;
         return frame;
     }
 
     private const byte TcpAck = 0x10;
     private const byte TcpPsh = 0x08;
+    private const byte IpDf = 0x40;
 
     private static bool IsCandidate(ReadOnlySpan<byte> p, out int ipl, out int tcpl)
     {
         ipl = tcpl = 0;
         if (p.Length < 40 || p[0] != 0x45 || p[9] != Ipv4Header.ProtocolTcp || Ipv4Header.TotalLength(p) != p.Length ||
-            (BinaryPrimitives.ReadUInt16BigEndian(p[6..]) & 0x3FFF) != 0) // MF or an offset: a fragment
+            (BinaryPrimitives.ReadUInt16BigEndian(p[6..]) & 0xBFFF) != 0) // all but DF: reserved bit, MF, offset
         {
             return false;
         }
@@ -147,6 +202,8 @@ public sealed unsafe class TcpCoalescer : IDisposable
         byte flags = p[ipl + 13];
         return tcpl >= 20 && ipl + tcpl < p.Length && (flags == TcpAck || flags == (TcpAck | TcpPsh));
     }
+
+    private static bool Ipv4ChecksumValid(ReadOnlySpan<byte> p, int ipl) => InternetChecksum.Sum(p[..ipl]) == 0xFFFF;
 
     private static bool TcpChecksumValid(ReadOnlySpan<byte> p, int ipl)
     {

@@ -15,10 +15,14 @@ public enum DropReason
     /// <summary>The TTL reached 0.</summary>
     TtlExpired,
 
-    /// <summary>A datagram whose outer source is no peer's PublicIP.</summary>
+    /// <summary>
+    /// A datagram no peer can be held to: under <c>--udp-source-check=strict</c> its outer source is neither any peer's
+    /// PublicIP nor the PublicIP of the peer whose subnet holds its inner source; under <c>subnet</c> its inner source
+    /// is in no peer's subnet (and its outer source is no peer's PublicIP).
+    /// </summary>
     UnknownPeer,
 
-    /// <summary>A datagram whose inner source is outside the sending peer's subnet.</summary>
+    /// <summary>A datagram from a peer's PublicIP whose inner source is outside the subnet(s) that peer may speak for.</summary>
     SpoofedSource,
 
     /// <summary>A TUN read whose offload (virtio) header or TSO layout is inconsistent.</summary>
@@ -27,8 +31,17 @@ public enum DropReason
     /// <summary>The kernel refused the send (sendmmsg error other than a full buffer).</summary>
     SendFailed,
 
-    /// <summary>The kernel refused a TUN write.</summary>
+    /// <summary>The kernel refused a TUN write for a reason not listed below (EINVAL, EFAULT, ...).</summary>
     TunWriteFailed,
+
+    /// <summary>A TUN write failed with EAGAIN: the device's send budget (sk_sndbuf) is used up by packets in flight.</summary>
+    TunFull,
+
+    /// <summary>A TUN write failed with EIO: the device is administratively down (reconciliation sets it up again).</summary>
+    TunDown,
+
+    /// <summary>The TUN device was deleted under us (EBADFD on the write): nothing can be written until it is re-created.</summary>
+    TunGone,
 }
 
 /// <summary>Stable, log- and metric-friendly names of the drop reasons.</summary>
@@ -45,6 +58,9 @@ public static class DropReasonNames
         DropReason.BadOffload => "bad-offload",
         DropReason.SendFailed => "send-failed",
         DropReason.TunWriteFailed => "tun-write-failed",
+        DropReason.TunFull => "tun-full",
+        DropReason.TunDown => "tun-down",
+        DropReason.TunGone => "tun-gone",
         _ => reason.ToString(),
     };
 }

@@ -203,7 +203,7 @@ internal sealed unsafe class TunToWire : IDisposable
     {
         if (Batch.Count > 0)
         {
-            BackendMetrics.TunBatch.Record(Batch.Count);
+            BackendMetrics.TunBatch.Record(Batch.Datagrams);
             Batch.Send(socket, Counters);
         }
     }

@@ -30,4 +30,18 @@ internal static partial class UdpLog
 
     [LoggerMessage(2141, LogLevel.Error, "udp: {What}; building it again failed, retrying on the next change or in 10 s: {Reason}")]
     public static partial void RecoveryFailed(ILogger log, string what, string reason);
+
+    [LoggerMessage(2106, LogLevel.Warning,
+        "udp: datagrams dropped as unknown-peer ({Count} since start); the last came from {OuterSource} with inner " +
+        "source {InnerSource}, inside {Subnet}, the subnet of the peer whose lease says PublicIP {PublicIp}. That peer " +
+        "probably runs with --public-ip different from its interface address (flanneld, like this daemon, sends from " +
+        "the interface address). --udp-source-check={Relaxed} (FLANNELD_UDP_SOURCE_CHECK) on this host accepts its " +
+        "traffic and still checks every inner source against the peers' subnets")]
+    public static partial void UnknownPeerClaimsPeerSubnet(ILogger log, long count, string outerSource, string innerSource,
+        string subnet, string publicIp, string relaxed);
+
+    [LoggerMessage(2107, LogLevel.Information,
+        "udp: datagrams dropped as unknown-peer ({Count} since start); the last came from {OuterSource} with inner " +
+        "source {InnerSource}, which is in no peer's subnet (not overlay traffic of this network)")]
+    public static partial void UnknownPeerOutsideOverlay(ILogger log, long count, string outerSource, string innerSource);
 }

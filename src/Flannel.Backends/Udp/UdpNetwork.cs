@@ -127,7 +127,7 @@ public sealed class UdpNetwork : IBackendNetwork
                     UdpLog.PeerAdded(_log, subnet.ToString(), e.Lease.Attrs.PublicIP.ToString());
                 }
             }
-            _pump.Peers = new PeerTable(_peers.Values);
+            _pump.Peers = new PeerTable(_peers.Values, _context.UdpSourceCheck);
             BackendMetrics.ProgrammedPeers("udp", _peers.Count);
         }
         return Task.CompletedTask;
@@ -342,6 +342,8 @@ public sealed class UdpNetwork : IBackendNetwork
             .Where(x => x.Count > 0)
             .Select(x => $"{DropReasonNames.Of(x.Reason)} {x.Count}");
         UdpLog.Traffic(_log, _pump.OutboundCounters.Sum(c => c.Packets), _pump.InboundCounters.Packets, string.Join(", ", reasons));
+        // Unknown-peer drops usually mean a peer sends from an address other than its PublicIP: say which and what to do.
+        UnknownPeerReport.LogIfAny(_log, _pump.InboundCounters, _pump.Peers);
     }
 
     /// <summary>

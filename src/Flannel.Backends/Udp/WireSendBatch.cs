@@ -32,6 +32,10 @@ internal sealed unsafe class WireSendBatch : IDisposable
 
     public int Capacity { get; }
 
+    /// <summary>
+    /// Queued sendmmsg entries. Not the number of datagrams: an entry with UDP_SEGMENT carries up to 64, so batch
+    /// statistics use <see cref="Datagrams"/>.
+    /// </summary>
     public int Count { get; private set; }
 
     public int Free => Capacity - Count;
@@ -39,7 +43,7 @@ internal sealed unsafe class WireSendBatch : IDisposable
     /// <summary>UDP_SEGMENT in use; cleared for good when the kernel refuses it (EIO without tx checksum offload).</summary>
     public bool Gso { get; private set; }
 
-    /// <summary>Datagrams the queued entries will put on the wire.</summary>
+    /// <summary>Datagrams (one inner packet each) the queued entries will put on the wire: what the TUN-to-wire batch histogram records.</summary>
     public int Datagrams { get; private set; }
 
     /// <summary>

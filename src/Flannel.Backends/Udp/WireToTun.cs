@@ -52,9 +52,21 @@ internal sealed unsafe class WireToTun : IDisposable
     public PumpCounters Counters { get; } = new();
 
     /// <summary>
-    /// Checks one datagram from <paramref name="outerSource"/> (host order) and decrements its TTL in place.
-    /// Beyond flanneld, which accepts anything on its port: the sender must be a peer's PublicIP and the inner source
-    /// inside that peer's subnet, so nobody can inject traffic into the overlay by sending to the port.
+    /// Set when a TUN write failed with EBADFD (or ENODEV): the device was deleted under us (<c>ip link del
+    /// flannel0</c>) and this descriptor can never write again. From then on nothing is written: every datagram is
+    /// counted as <see cref="DropReason.TunGone"/> without a system call. The thread loop should stop and let the
+    /// device be re-created; <see cref="ResetDevice"/> clears it for a new descriptor. Read and written by the
+    /// wire-to-TUN thread only.
+    /// </summary>
+    public bool DeviceGone { get; private set; }
+
+    /// <summary>Clears <see cref="DeviceGone"/> before this instance writes to a newly opened TUN descriptor.</summary>
+    public void ResetDevice() => DeviceGone = false;
+
+    /// <summary>
+    /// Checks one datagram from <paramref name="outerSource"/> (host order) and decrements its TTL in place. Beyond
+    /// flanneld, which accepts anything on its port, the sender is checked as <see cref="PeerTable.SourceCheck"/> says
+    /// (see <see cref="UdpSourceCheck"/>), so nobody can inject traffic into the overlay by sending to the port.
     /// </summary>
     /// <returns>True when the packet should be written into the TUN.</returns>
     public bool Process(Span<byte> datagram, uint outerSource, PeerTable peers)
@@ -69,15 +81,8 @@ internal sealed unsafe class WireToTun : IDisposable
             Counters.Drop(DropReason.NotIpv4);
             return false;
         }
-        int peer = peers.FindByPublicIp(outerSource);
-        if (peer < 0)
+        if (!Admitted(Ipv4Header.Source(datagram), outerSource, peers))
         {
-            Counters.Drop(DropReason.UnknownPeer);
-            return false;
-        }
-        if (!peers[peer].Subnet.Contains(new Flannel.Subnet.Ip.Ip4Address(Ipv4Header.Source(datagram))))
-        {
-            Counters.Drop(DropReason.SpoofedSource);
             return false;
         }
         if (!Ipv4Header.DecrementTtl(datagram))
@@ -86,6 +91,36 @@ internal sealed unsafe class WireToTun : IDisposable
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// The source check. The peer is found by the inner source (the subnet that holds it), then its PublicIP compared
+    /// with the outer source under <see cref="UdpSourceCheck.Strict"/>: leases sharing a PublicIP (a host that moved to
+    /// a new subnet while its old lease lives on) each keep their own subnet. A refused datagram from some peer's
+    /// PublicIP is that peer speaking for a subnet not its own (spoofed-source); from anywhere else it is unknown-peer,
+    /// and its addresses are kept for the drop log, which names the peer whose subnet it claimed.
+    /// </summary>
+    private bool Admitted(uint innerSource, uint outerSource, PeerTable peers)
+    {
+        var check = peers.SourceCheck;
+        if (check == UdpSourceCheck.Off)
+        {
+            return true;
+        }
+        int owner = peers.FindByDestination(innerSource);
+        if (owner >= 0 && (check == UdpSourceCheck.Subnet || peers[owner].PublicIP.Value == outerSource))
+        {
+            return true;
+        }
+        if (peers.FindByPublicIp(outerSource) >= 0)
+        {
+            Counters.Drop(DropReason.SpoofedSource);
+        }
+        else
+        {
+            Counters.DropUnknownPeer(outerSource, innerSource);
+        }
+        return false;
     }
 
     /// <summary>
@@ -99,6 +134,7 @@ internal sealed unsafe class WireToTun : IDisposable
         using var sockFd = socket.Borrow();
         using var tunFd = tun.Borrow();
         using var stopFd = stop.Borrow();
+        ResetDevice();
         int errorWakes = 0;
         while (true)
         {
@@ -147,13 +183,19 @@ internal sealed unsafe class WireToTun : IDisposable
                 errorWakes = 0;
                 if (received > 0)
                 {
-                    BackendMetrics.WireBatch.Record(received);
+                    BackendMetrics.WireBatch.Record(DatagramsIn(received));
                 }
                 for (int i = 0; i < received; i++)
                 {
                     Deliver(i, tunFd.Value, table);
                 }
                 FlushCoalesced(tunFd.Value);
+                if (DeviceGone)
+                {
+                    // The TUN queue's threads see the same through poll; this one must not wait on its socket for it.
+                    exitDetail("a write failed: the device is gone");
+                    return PumpExit.TunGone;
+                }
             }
             while (received == MessagesPerBatch);
         }
@@ -168,23 +210,58 @@ internal sealed unsafe class WireToTun : IDisposable
         return error;
     }
 
-    private void Deliver(int i, int tun, PeerTable table)
+    /// <summary>
+    /// The datagrams in the first <paramref name="received"/> messages of the last recvmmsg: with UDP_GRO one message
+    /// holds up to 64 datagrams of one peer, so the message count under-counts (for the batch histogram).
+    /// </summary>
+    internal int DatagramsIn(int received)
+    {
+        int total = 0;
+        for (int i = 0; i < received; i++)
+        {
+            total += DatagramsOf(i);
+        }
+        return total;
+    }
+
+    private int DatagramsOf(int i)
+    {
+        int length = (int)_msgs[i].msg_len;
+        int segment = GroSegmentSize(ref _msgs[i].msg_hdr);
+        return segment > 0 && length > segment ? (length + segment - 1) / segment : 1;
+    }
+
+    /// <summary>
+    /// The datagrams of received message <paramref name="i"/>: each is checked, then merged into the open GRO item or
+    /// written into the TUN. Packets are counted as passed once their write succeeded. After <see cref="DeviceGone"/>
+    /// nothing is written.
+    /// </summary>
+    internal void Deliver(int i, int tun, PeerTable table)
     {
         byte* data = _buffers + i * BufferSize;
         int length = (int)_msgs[i].msg_len;
+        if (length == 0)
+        {
+            Counters.Drop(DropReason.TooShort);
+            return;
+        }
+        if (DeviceGone)
+        {
+            Counters.Drop(DropReason.TunGone, DatagramsOf(i));
+            return;
+        }
         int segment = GroSegmentSize(ref _msgs[i].msg_hdr) is > 0 and var s ? s : length;
         uint source = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(_names[i].sin_addr) : _names[i].sin_addr;
         for (int at = 0; at < length; at += segment)
         {
             int n = Math.Min(segment, length - at);
-            if (!Process(new Span<byte>(data + at, n), source, table))
+            var packet = new Span<byte>(data + at, n);
+            if (!Process(packet, source, table))
             {
                 continue;
             }
-            Counters.Passed(1, n);
             if (_gro is { } gro)
             {
-                var packet = new ReadOnlySpan<byte>(data + at, n);
                 if (gro.HasItem && gro.TryAppend(packet))
                 {
                     continue;
@@ -195,25 +272,42 @@ internal sealed unsafe class WireToTun : IDisposable
                     continue;
                 }
             }
-            WriteTun(tun, data + at, n);
+            WriteTun(tun, data + at, n, framed: false, packets: 1, bytes: n);
         }
     }
 
-    private void FlushCoalesced(int tun)
+    /// <summary>Writes the open GRO item, if any (the end of each receive batch, and before anything else is written).</summary>
+    internal void FlushCoalesced(int tun)
     {
         if (_gro is { HasItem: true } gro)
         {
+            int packets = gro.Segments, bytes = gro.InputBytes;
             var frame = gro.Take();
             fixed (byte* f = frame)
             {
-                WriteTun(tun, f, frame.Length, framed: true);
+                WriteTun(tun, f, frame.Length, framed: true, packets, bytes);
             }
         }
     }
 
-    /// <summary>Writes one packet; <paramref name="framed"/> when it already starts with its vnet header.</summary>
-    private bool WriteTun(int tun, byte* packet, int length, bool framed = false)
+    // A non-blocking TUN write never sleeps in tun_get_user, so a signal has nothing to interrupt; EINTR is retried a
+    // few times in case, never in an unbounded loop.
+    private const int InterruptedRetries = 3;
+
+    // Not in Tmds.Linux; asm-generic/errno.h.
+    private const int EBADFD = 77;
+
+    /// <summary>
+    /// Writes one packet (<paramref name="framed"/>: it already starts with its vnet header) carrying
+    /// <paramref name="packets"/> inner packets of <paramref name="bytes"/> bytes, and counts them as passed or dropped.
+    /// </summary>
+    private void WriteTun(int tun, byte* packet, int length, bool framed, int packets, int bytes)
     {
+        if (DeviceGone)
+        {
+            Counters.Drop(DropReason.TunGone, packets);
+            return;
+        }
         int parts = 0;
         if (_vnet && !framed)
         {
@@ -223,33 +317,95 @@ internal sealed unsafe class WireToTun : IDisposable
         }
         _write[parts].iov_base = packet;
         _write[parts].iov_len = (nuint)length;
-        while (true)
+        for (int attempt = 0; ; attempt++)
         {
             nint r = writev(tun, _write, parts + 1);
             Counters.Syscall();
             if (r >= 0)
             {
-                return true;
+                Counters.Passed(packets, bytes);
+                return;
             }
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == LibC.EINTR || errno == LibC.EAGAIN)
+            if (errno == LibC.EINTR && attempt < InterruptedRetries)
             {
-                continue; // flanneld retries on EAGAIN too; the TUN queue drains in microseconds
+                continue;
             }
-            Counters.Drop(DropReason.TunWriteFailed);
-            return false;
+            Counters.Drop(Classify(errno), packets);
+            return;
         }
+    }
+
+    /// <summary>Why a TUN write failed, from drivers/net/tun.c (tun_chr_write_iter, tun_get_user).</summary>
+    private DropReason Classify(int errno)
+    {
+        if (errno == LibC.EAGAIN)
+        {
+            // tun_get_user allocates the skb with sock_alloc_send_pskb(..., noblock) on the queue's socket, so EAGAIN
+            // means that socket's sk_sndbuf is used up (the kernel leaves EAGAIN out of rx_dropped, so this counter is
+            // the only trace). The budget is INT_MAX unless TUNSETSNDBUF lowers it (we never do), and an skb's charge is
+            // released when the stack takes it over (skb_orphan in ip_rcv_core), which for a plain write happens inside
+            // the write itself (tun_rx_batched -> netif_receive_skb in our context). It can only build up where packets
+            // wait in a backlog this thread cannot drain by retrying (RPS sending them to another CPU, IFF_NAPI). So
+            // drop at once, as netif_rx drops at a full backlog (netdev_max_backlog) and as TCP copes with; flanneld's
+            // retry-forever (tun_send_packet) would turn a stalled stack into a thread spinning at 100 %.
+            return DropReason.TunFull;
+        }
+        if (errno == LibC.EIO)
+        {
+            // tun_get_user: the device is not IFF_UP (ip link set flannel0 down). It still exists and the reconcile loop
+            // sets it up again within 10 s, so keep going.
+            return DropReason.TunDown;
+        }
+        if (errno == EBADFD || errno == LibC.ENODEV)
+        {
+            // tun_chr_write_iter: tun_get() finds no device behind this file, it was deleted (or the queue detached) and
+            // the descriptor stays useless. ENODEV is taken the same way: a vanished device.
+            DeviceGone = true;
+            return DropReason.TunGone;
+        }
+        return DropReason.TunWriteFailed;
     }
 
     /// <summary>The gso_size of a coalesced receive (a SOL_UDP/UDP_GRO control message), or 0.</summary>
     private static int GroSegmentSize(ref msghdr h)
     {
-        if (h.msg_controllen < (nuint)sizeof(cmsghdr))
+        if (h.msg_controllen < (nuint)(sizeof(cmsghdr) + sizeof(int)))
         {
             return 0;
         }
         var c = (cmsghdr*)h.msg_control;
-        return c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO ? *(int*)(c + 1) : 0;
+        return c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= (nuint)(sizeof(cmsghdr) + sizeof(int))
+            ? *(int*)(c + 1)
+            : 0;
+    }
+
+    /// <summary>
+    /// Puts <paramref name="datagram"/> into receive slot <paramref name="i"/> as recvmmsg would leave it: from
+    /// <paramref name="outerSource"/> (host order), with a UDP_GRO control message when <paramref name="groSegment"/>
+    /// is above 0 (tests).
+    /// </summary>
+    internal void Stage(int i, ReadOnlySpan<byte> datagram, uint outerSource, int groSegment = 0)
+    {
+        datagram.CopyTo(new Span<byte>(_buffers + i * BufferSize, BufferSize));
+        _msgs[i].msg_len = (uint)datagram.Length;
+        _names[i].sin_family = (ushort)LibC.AF_INET;
+        _names[i].sin_addr = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(outerSource) : outerSource;
+        ref var h = ref _msgs[i].msg_hdr;
+        h.msg_control = _control + i * ControlSpace;
+        if (groSegment > 0)
+        {
+            var c = (cmsghdr*)h.msg_control;
+            c->cmsg_len = (nuint)(sizeof(cmsghdr) + sizeof(int));
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_GRO;
+            *(int*)(c + 1) = groSegment;
+            h.msg_controllen = (nuint)(sizeof(cmsghdr) + sizeof(int));
+        }
+        else
+        {
+            h.msg_controllen = 0;
+        }
     }
 
     public void Dispose()

@@ -22,6 +22,10 @@ public sealed class DaemonFlags
         PublicIp = Set.Text("public-ip", "", "IP accessible by other nodes for inter-host communication (default: the interface address)", NetworkGroup);
         PublicIpv6 = Set.Text("public-ipv6", "", "IPv6 accessible by other nodes for inter-host communication", NetworkGroup);
         VxlanCsumOffload = Set.Switch("vxlan-csum-offload", true, "keep tx checksum offload on the vxlan device (always off on kernels before 5.7: flannel #1279)", NetworkGroup);
+        UdpSourceCheck = Set.Text("udp-source-check", Backends.Udp.UdpSourceCheckNames.Strict,
+            "udp backend: strict (a datagram's outer source must be the PublicIP of the peer whose subnet holds its inner source), " +
+            "subnet (any outer source, the inner source inside a peer's subnet: for peers whose --public-ip is not their interface address), " +
+            "off (anything, as flanneld)", NetworkGroup);
         SubnetFile = Set.Text("subnet-file", Subnet.SubnetFile.DefaultPath, "filename where env variables (subnet, MTU, ...) will be written to", LeaseGroup);
         RenewMargin = Set.Number("subnet-lease-renew-margin", 60, "subnet lease renewal margin, in minutes (1..1439)", LeaseGroup);
         DockerOptsFile = Set.Text("docker-opts-file", "", "also write dockerd's options (as mk-docker-opts.sh does) to this file before READY", LeaseGroup);
@@ -61,6 +65,7 @@ public sealed class DaemonFlags
     public Flag<bool> IpMasq { get; }
 
     public Flag<bool> VxlanCsumOffload { get; }
+    public Flag<string> UdpSourceCheck { get; }
     public Flag<int> IptablesResync { get; }
     public Flag<bool> IptablesForwardRules { get; }
     public Flag<bool> IpMasqRandomFullyDisable { get; }
@@ -99,6 +104,10 @@ public sealed class DaemonFlags
         if (IptablesResync.Value < 1)
         {
             return "--iptables-resync must be at least 1 second";
+        }
+        if (!Backends.Udp.UdpSourceCheckNames.TryParse(UdpSourceCheck.Value, out _))
+        {
+            return $"invalid --udp-source-check {UdpSourceCheck.Value}: use strict, subnet or off";
         }
         if (LogLevel.Value.ToLowerInvariant() is not ("debug" or "info" or "information" or "warning" or "warn" or "error"))
         {

@@ -1,6 +1,7 @@
 using Flannel.Backends.Packets;
 using Flannel.Backends.Tests.Packets;
 using Flannel.Backends.Udp;
+using Microsoft.Win32.SafeHandles;
 using static Flannel.Backends.Tests.UdpUnit.UdpTestNet;
 
 namespace Flannel.Backends.Tests.UdpUnit;
@@ -8,7 +9,8 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// <summary>
 /// The pump moves millions of packets per second; a single allocation per packet would mean steady GC pauses on the
 /// data path. Every per-packet step (TUN read → wire, TSO split, ICMP reply, wire → TUN check, GRO merge) must
-/// allocate nothing once warmed up.
+/// allocate nothing once warmed up, nor may delivering a received batch into the TUN (checks, GRO merge, writes; here
+/// into /dev/null, which takes any write).
 /// </summary>
 public sealed class PacketPathAllocationTests : IDisposable
 {
@@ -24,6 +26,9 @@ public sealed class PacketPathAllocationTests : IDisposable
     private readonly byte[] _inbound = TestPacket.Udp(PeerA, Local, 5201, 40000, new byte[1400 - 28]);
     private readonly byte[] _scratch = new byte[1400];
     private readonly byte[][] _flow;
+    private readonly byte[] _groRun;
+    private readonly int _groSegment;
+    private readonly SafeFileHandle _devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
 
     public PacketPathAllocationTests()
     {
@@ -31,6 +36,11 @@ public sealed class PacketPathAllocationTests : IDisposable
         _tso = TestPacket.Frame(super, 1, 1, 52, 1400, 20, 16);
         var flow = new CoalescerFlow();
         _flow = [flow.Next(1000), flow.Next(1000), flow.Next(1000)];
+        var run = Enumerable.Range(0, 4)
+            .Select(i => TestPacket.Tcp(PeerA, Local, (uint)(1 + i * 1000), 2, TestPacket.Ack, new byte[1000], 64, (ushort)(7 + i)))
+            .ToArray();
+        _groRun = [.. run.SelectMany(p => p)];
+        _groSegment = run[0].Length;
     }
 
     public void Dispose()
@@ -38,6 +48,7 @@ public sealed class PacketPathAllocationTests : IDisposable
         _tun.Dispose();
         _wire.Dispose();
         _gro.Dispose();
+        _devNull.Dispose();
     }
 
     [Fact]
@@ -84,6 +95,18 @@ public sealed class PacketPathAllocationTests : IDisposable
             failures += _gro.TryAppend(_flow[2]) ? 0 : 1;
             failures += _gro.Take().Length == 10 + 52 + 3000 ? 0 : 1;
             packets += 3;
+
+            // A UDP_GRO receive of four segments and a plain one, delivered as the wire-to-TUN thread does.
+            long passed = _wire.Counters.Packets;
+            _wire.Stage(0, _groRun, PeerAPublic, _groSegment);
+            _wire.Stage(1, _inbound, PeerAPublic);
+            int fd = (int)_devNull.DangerousGetHandle();
+            failures += _wire.DatagramsIn(2) == 5 ? 0 : 1;
+            _wire.Deliver(0, fd, table);
+            _wire.Deliver(1, fd, table);
+            _wire.FlushCoalesced(fd);
+            failures += _wire.Counters.Packets - passed == 5 ? 0 : 1;
+            packets += 5;
         }
         return failures;
     }
