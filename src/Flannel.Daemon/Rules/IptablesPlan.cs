@@ -39,7 +39,9 @@ internal static class IptablesPlan
 
     /// <summary>
     /// flanneld's bootstrap (ipTablesCleanAndBuild), for every rule in order: each copy that exists is deleted, then
-    /// the rule is appended; so our rules end up in v0.28.9's order after any other network's. Before that, every copy
+    /// the rule is appended; so our rules end up in v0.28.9's order after any other network's. A shared rule (a jump,
+    /// the mark rule) found once stays where it is, as it serves the other networks too; the mark rule, when missing, is
+    /// inserted first rather than appended, so that it comes before every network's MASQUERADE. Before that, every copy
     /// of a retired rule goes (shared rules and this policy's rules excepted). A chain of ours that the desired rules do
     /// not use, that a retired rule was in and that holds nothing but shared rules afterwards is deleted with its jump.
     /// Null when there is nothing to do.
@@ -85,9 +87,23 @@ internal static class IptablesPlan
         }
         foreach (var rule in desired)
         {
+            var chain = Chain(rule.Table, rule.Chain);
+            if (RulePolicy.IsShared(rule) && chain.Count(r => r == rule.Spec) == 1)
+            {
+                continue; // another network's as much as ours: where it is, it serves them too
+            }
             DeleteAll(rule);
-            Chain(rule.Table, rule.Chain).Add(rule.Spec);
-            lines[rule.Table].Add($"-A {rule.Chain} {rule.Spec}");
+            if (rule == RulePolicy.MarkReturn && chain.Count > 0)
+            {
+                // It must come before every network's MASQUERADE; flanneld appends it, which on its own is the same.
+                chain.Insert(0, rule.Spec);
+                lines[rule.Table].Add($"-I {rule.Chain} 1 {rule.Spec}");
+            }
+            else
+            {
+                chain.Add(rule.Spec);
+                lines[rule.Table].Add($"-A {rule.Chain} {rule.Spec}");
+            }
         }
 
         foreach (var (table, chain, jump, shared) in Chains)

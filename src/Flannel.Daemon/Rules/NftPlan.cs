@@ -38,8 +38,8 @@ internal static class NftPlan
 
     /// <summary>
     /// The transaction: v0.28.9's tables (<c>ip flannel-ipv4</c> and the <c>ip6 flannel-ipv6</c> its Init creates) and
-    /// the chains our rules need, created if missing; every copy of a retired rule and of ours deleted (the shared mark
-    /// rule is deleted only when it is ours to re-add); ours added in order. When <paramref name="rebuild"/> is set and
+    /// the chains our rules need, created if missing; every copy of a retired rule and of ours deleted and ours added in
+    /// order, except the shared mark rule when it is there once (it stays; missing, it is inserted first). When <paramref name="rebuild"/> is set and
     /// the table holds nothing but our rules (and the shared one), it is deleted and made again instead, so that a table
     /// made by our earlier layout gets v0.28.9's comments (nft does not add a comment to an existing table or chain). A
     /// chain that our rules do not use, that a retired rule was in and that holds nothing but the shared rule afterwards
@@ -78,8 +78,13 @@ internal static class NftPlan
             }
             foreach (var rule in desired)
             {
+                if (RulePolicy.IsShared(rule) && table.Count(rule) == 1)
+                {
+                    continue; // the mark rule serves the other networks too, where it is
+                }
                 Delete(table, rule, lines, deleted);
-                lines.Add($"add rule {Table} {rule.Chain} {rule.Expr}");
+                // The mark rule must come before every network's masquerade: insert puts it first.
+                lines.Add($"{(RulePolicy.IsShared(rule) ? "insert" : "add")} rule {Table} {rule.Chain} {rule.Expr}");
             }
             return string.Join('\n', lines) + "\n";
         }

@@ -41,15 +41,13 @@ public class IptablesDumpTests
     }
 
     [Fact]
-    public void Our_rules_are_deleted_and_appended_and_a_jump_with_another_text_is_not_ours()
+    public void Our_rules_are_deleted_and_appended_and_the_shared_jump_stays_and_a_jump_with_another_text_is_not_ours()
     {
         var policy = new RulePolicy(Flannel.Subnet.Ip.Ip4Network.ParseCidr("10.5.0.0/16"),
             Flannel.Subnet.Ip.Ip4Network.ParseCidr("10.5.88.0/24"), Masquerade: false, Forward: true, RandomFully: false);
         string? payload = IptablesPlan.Build(IptablesDump.Parse(Save), policy.IptablesRules, []);
         Assert.Equal("""
             *filter
-            -D FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
-            -A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
             -D FLANNEL-FWD -s 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
             -A FLANNEL-FWD -s 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
             -D FLANNEL-FWD -d 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT

@@ -76,14 +76,16 @@ public class IptablesPlanTests
         var lines = Lines(IptablesPlan.Build(dump, Ours.IptablesRules, Ours.RetiredIptablesRules(N, S)));
         Assert.DoesNotContain(lines, l => l.Contains("10.60.", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.StartsWith("-N", StringComparison.Ordinal) || l.StartsWith("-X", StringComparison.Ordinal) || l.StartsWith(':'));
-        foreach (var rule in Ours.IptablesRules)
+        foreach (var rule in Ours.IptablesRules.Where(r => !RulePolicy.IsShared(r)))
         {
-            // flanneld's bootstrap: -D then -A, rule by rule; the shared jump and mark rule exactly once each.
+            // flanneld's bootstrap: -D then -A, rule by rule.
             int at = lines.IndexOf($"-D {rule.Chain} {rule.Spec}");
             Assert.True(at >= 0, rule.ToString());
             Assert.Equal($"-A {rule.Chain} {rule.Spec}", lines[at + 1]);
             Assert.Single(lines, $"-A {rule.Chain} {rule.Spec}");
         }
+        // The shared jumps and mark rule, there once, stay where they are.
+        Assert.DoesNotContain(lines, l => Ours.IptablesRules.Where(RulePolicy.IsShared).Any(r => l.EndsWith(r.Spec, StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -121,8 +123,9 @@ public class IptablesPlanTests
         Assert.DoesNotContain(lines, l => l.Contains("10.60.", StringComparison.Ordinal));
 
         var after = IptablesDump.Parse(Apply(save, lines));
-        var expected = otherOld.Where(r => r.Chain == RulePolicy.MasqChain).Select(r => r.Spec)
-            .Concat(Ours.IptablesRules.Where(r => r.Chain == RulePolicy.MasqChain).Select(r => r.Spec));
+        // The shared mark rule, there once, stays first; ours are appended after the other network's.
+        var expected = new[] { RulePolicy.MarkReturn.Spec }.Concat(otherOld.Where(r => r.Chain == RulePolicy.MasqChain).Select(r => r.Spec))
+            .Concat(Ours.IptablesRules.Where(r => r.Chain == RulePolicy.MasqChain && !RulePolicy.IsShared(r)).Select(r => r.Spec));
         Assert.Equal(expected, after.Rules("nat", RulePolicy.MasqChain));
         Assert.Equal([RulePolicy.MasqJump.Spec], after.Rules("nat", "POSTROUTING"));
     }
