@@ -27,6 +27,10 @@ public sealed class RulesLock(string path)
                 var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
                 return new Held(file);
             }
+            catch (DirectoryNotFoundException)
+            {
+                return new Held(null);
+            }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
                 Thread.Sleep(2);
