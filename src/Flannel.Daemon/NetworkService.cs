@@ -58,8 +58,12 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         _hostIntegration.Start();
         _config = await _leases.WaitForConfigAsync(cancellationToken).ConfigureAwait(false);
         var command = new HostCommand();
+        // The previous run's network and subnet: their rules are retired when the lease differs (flanneld reads them
+        // from the subnet file in the same way).
+        var previous = SubnetFile.ReadPrevious(_settings.SubnetFile);
         _rules = new TrafficRules(_config.EnableNFTables ? new NftablesFilter(command) : new IptablesFilter(command),
-            _settings.IptablesResync, _settings.IpMasq, _settings.IptablesForwardRules, _settings.IpMasqRandomFully, _log, _health);
+            _settings.IptablesResync, _settings.IpMasq, _settings.IptablesForwardRules, _settings.IpMasqRandomFully, _log, _health,
+            previous.Network, previous.Subnet);
         // Packet filter work that needs no lease runs while the backend and the lease are set up (each iptables run
         // costs milliseconds, its nf_tables commit 8-15 ms here).
         var rulesRead = _rules.PrepareAsync(_config.Network);
@@ -79,7 +83,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         _hostIntegration.DeviceReady(iface.Name, BackendHostNeeds.For(_config, _network));
 
         _published = _network.LeaseAttrs;
-        var lease = await _leases.AcquireAsync(_config, _published, SubnetFile.ReadPrevious(_settings.SubnetFile), cancellationToken)
+        var lease = await _leases.AcquireAsync(_config, _published, previous, cancellationToken)
             .ConfigureAwait(false);
         await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
         var ct = _stopping.Token;

@@ -90,20 +90,25 @@ public sealed class Testbed : IAsyncDisposable
     /// What dockerd would do with the subnet.env values: a bridge with the .1 address and the MTU, and a "container"
     /// namespace <c>{host}c</c> with the .2 address and a default route via the bridge.
     /// </summary>
-    public string AddContainer(string hostNs, string flannelSubnet, int mtu)
+    /// <param name="suffix">
+    /// Tells apart the containers of several networks on one host: namespace <c>{host}c{suffix}</c>, bridge
+    /// <c>cbr{suffix}</c> and veth <c>vc{suffix}</c> (<c>cbr0</c> and <c>vc0</c> without one).
+    /// </param>
+    public string AddContainer(string hostNs, string flannelSubnet, int mtu, string suffix = "")
     {
         // flannelSubnet is FLANNEL_SUBNET, e.g. 10.0.9.1/24; the container gets .2.
         var (bridgeAddress, prefix) = (flannelSubnet.Split('/')[0], flannelSubnet.Split('/')[1]);
         string containerAddress = ContainerAddress(flannelSubnet);
-        string ns = hostNs + "c";
+        string ns = hostNs + "c" + suffix;
+        string bridge = suffix.Length == 0 ? "cbr0" : "cbr" + suffix, veth = suffix.Length == 0 ? "vc0" : "vc" + suffix;
         AddNamespace(ns);
         string mtuText = mtu.ToString(CultureInfo.InvariantCulture);
-        Ip(hostNs, "link", "add", "cbr0", "type", "bridge");
-        Ip(hostNs, "addr", "add", flannelSubnet, "dev", "cbr0");
-        Ip(hostNs, "link", "set", "cbr0", "mtu", mtuText, "up");
-        Ip(hostNs, "link", "add", "vc0", "mtu", mtuText, "type", "veth", "peer", "name", "eth0", "netns", ns);
-        Ip(hostNs, "link", "set", "vc0", "master", "cbr0");
-        Ip(hostNs, "link", "set", "vc0", "up");
+        Ip(hostNs, "link", "add", bridge, "type", "bridge");
+        Ip(hostNs, "addr", "add", flannelSubnet, "dev", bridge);
+        Ip(hostNs, "link", "set", bridge, "mtu", mtuText, "up");
+        Ip(hostNs, "link", "add", veth, "mtu", mtuText, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        Ip(hostNs, "link", "set", veth, "master", bridge);
+        Ip(hostNs, "link", "set", veth, "up");
         Ip(ns, "addr", "add", $"{containerAddress}/{prefix}", "dev", "eth0");
         Ip(ns, "link", "set", "eth0", "mtu", mtuText, "up");
         Ip(ns, "link", "set", "lo", "up");

@@ -4,8 +4,10 @@ namespace Flannel.Daemon.Rules;
 
 /// <summary>
 /// What flanneld's --ip-masq and --iptables-forward-rules ask of the host's packet filter for one Network (N) and our
-/// lease subnet (S), compat §9. The iptables form is v0.20.2's (a fleet can switch hosts from flanneld 0.20 without two
-/// rule sets); the nftables form is flannel HEAD's (<c>"EnableNFTables": true</c>).
+/// lease subnet (S), in flanneld v0.28.9's layout (pkg/trafficmngr): the rule text, chain and table names, comments and
+/// order are its own, so that iptables-save or nft list on a host of ours and on one of flanneld's read the same and
+/// both daemons can share the chains. The chains are shared by every flannel network on the host: a policy owns its
+/// rules, never a chain.
 /// </summary>
 public sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masquerade, bool Forward, bool RandomFully)
 {
@@ -14,88 +16,229 @@ public sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masq
     public const string MasqComment = "flanneld masq";
     public const string ForwardComment = "flanneld forward";
     public const string NftTable = "flannel-ipv4";
+    public const string NftTable6 = "flannel-ipv6";
+    public const string NftForwardChain = "forward";
+    public const string NftMasqChain = "postrtg";
 
-    private string Masq => RandomFully ? "MASQUERADE --random-fully" : "MASQUERADE";
+    // kube-proxy's mark: its traffic is NATed by kube-proxy, and a second masquerade breaks on some kernels.
+    private const string KubeProxyMark = "0x4000/0x4000";
+    private const string Multicast = "224.0.0.0/4";
 
-    /// <summary>The rules of FLANNEL-POSTRTG in order (v0.20.2).</summary>
-    public IReadOnlyList<string> MasqRules =>
-    [
-        $"-m mark --mark 0x4000/0x4000 -m comment --comment \"{MasqComment}\" -j RETURN", // kube-proxy's mark
-        $"-s {Network} -d {Network} -m comment --comment \"{MasqComment}\" -j RETURN",
-        $"-s {Network} ! -d 224.0.0.0/4 -m comment --comment \"{MasqComment}\" -j {Masq}",
-        $"! -s {Network} -d {Subnet} -m comment --comment \"{MasqComment}\" -j RETURN",
-        $"! -s {Network} -d {Network} -m comment --comment \"{MasqComment}\" -j {Masq}",
-    ];
+    public static IptablesRule MasqJump { get; } = new("nat", "POSTROUTING", $"-m comment --comment \"{MasqComment}\" -j {MasqChain}");
 
-    public IReadOnlyList<string> ForwardRules =>
-    [
-        $"-s {Network} -m comment --comment \"{ForwardComment}\" -j ACCEPT",
-        $"-d {Network} -m comment --comment \"{ForwardComment}\" -j ACCEPT",
-    ];
+    public static IptablesRule ForwardJump { get; } = new("filter", "FORWARD", $"-m comment --comment \"{ForwardComment}\" -j {ForwardChain}");
 
-    public static string MasqJump => $"-m comment --comment \"{MasqComment}\" -j {MasqChain}";
+    public static IptablesRule MarkReturn { get; } =
+        new("nat", MasqChain, $"-m mark --mark {KubeProxyMark} -m comment --comment \"{MasqComment}\" -j RETURN");
 
-    public static string ForwardJump => $"-m comment --comment \"{ForwardComment}\" -j {ForwardChain}";
+    public static NftRule NftMarkReturn { get; } = new(NftMasqChain, "meta mark 0x4000 return");
 
     /// <summary>
-    /// The iptables-restore --noflush payload: declaring our chains flushes and refills them (so rules of a previous
-    /// Network or subnet go), and every jump to them found in the kernel (<paramref name="masqJumps"/>,
-    /// <paramref name="forwardJumps"/>: rules as iptables-save prints them) is deleted and one inserted at the top.
+    /// Rules that every flannel network on the host writes with the same text (the jumps, the kube-proxy mark): one
+    /// copy serves them all, and removing our network's rules leaves them while any other network's rule remains.
     /// </summary>
-    public string IptablesPayload(IReadOnlyList<string> masqJumps, IReadOnlyList<string> forwardJumps)
+    public static bool IsShared(IptablesRule rule) => rule == MasqJump || rule == ForwardJump || rule == MarkReturn;
+
+    public static bool IsShared(NftRule rule) => rule == NftMarkReturn;
+
+    /// <summary>
+    /// Our iptables rules in v0.28.9's order: masqRules (the POSTROUTING jump appended, then the chain's rules), then
+    /// forwardRules. flanneld applies each list by deleting every rule of it that exists and appending them all.
+    /// </summary>
+    public IReadOnlyList<IptablesRule> IptablesRules
     {
-        var p = new System.Text.StringBuilder();
-        if (Masquerade)
+        get
         {
-            p.Append("*nat\n").Append($":{MasqChain} - [0:0]\n");
-            foreach (var r in MasqRules)
+            var rules = new List<IptablesRule>();
+            if (Masquerade)
             {
-                p.Append($"-A {MasqChain} {r}\n");
+                rules.AddRange(MasqRules(Network, Subnet, RandomFully));
             }
-            foreach (var jump in masqJumps)
+            if (Forward)
             {
-                p.Append($"-D POSTROUTING {jump}\n");
+                rules.AddRange(ForwardRules(Network));
             }
-            p.Append($"-I POSTROUTING 1 {MasqJump}\n").Append("COMMIT\n");
+            return rules;
         }
-        if (Forward)
-        {
-            p.Append("*filter\n").Append($":{ForwardChain} - [0:0]\n");
-            foreach (var r in ForwardRules)
-            {
-                p.Append($"-A {ForwardChain} {r}\n");
-            }
-            foreach (var jump in forwardJumps)
-            {
-                p.Append($"-D FORWARD {jump}\n");
-            }
-            p.Append($"-I FORWARD 1 {ForwardJump}\n").Append("COMMIT\n");
-        }
-        return p.ToString();
     }
 
-    /// <summary>One `nft -f` transaction that replaces the whole table (flannel HEAD's nftables layout).</summary>
-    public string NftPayload()
+    /// <summary>Our rules in the <c>ip flannel-ipv4</c> table in v0.28.9's order (forward is set up after postrtg).</summary>
+    public IReadOnlyList<NftRule> NftRules
     {
-        string fully = RandomFully ? " fully-random" : "";
-        var p = new System.Text.StringBuilder();
-        p.Append($"add table ip {NftTable}\ndelete table ip {NftTable}\ntable ip {NftTable} {{\n");
-        if (Forward)
+        get
         {
-            p.Append("  chain forward {\n    type filter hook forward priority filter; policy accept;\n")
-             .Append($"    ip saddr {Network} accept\n    ip daddr {Network} accept\n  }}\n");
+            var rules = new List<NftRule>();
+            if (Masquerade)
+            {
+                rules.AddRange(NftMasqRules(Network, Subnet, RandomFully));
+            }
+            if (Forward)
+            {
+                rules.AddRange(NftForwardRules(Network));
+            }
+            return rules;
         }
-        if (Masquerade)
+    }
+
+    /// <summary>
+    /// Rules of ours that are not this policy's and go when it is applied: those of the previous lease (v0.28.9 deletes
+    /// masqRules(prevNetwork, prevSubnet) when the network or the subnet changed; we also delete the previous network's
+    /// forward rules), this daemon's own earlier layout (flanneld v0.20.2's, which it wrote before for the previous and
+    /// the current lease) and the other --ip-masq-fully-random-disable variant. Each names our network (N, or the
+    /// previous lease's) by its exact text, so no rule of another network matches. Only the kinds this policy manages
+    /// (masquerade, forward) are looked at, as flanneld leaves the masquerade rules alone without --ip-masq. The result
+    /// may hold shared rules and rules of the policy: the plans never delete those for being retired.
+    /// </summary>
+    public IReadOnlyList<IptablesRule> RetiredIptablesRules(Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        var retired = new List<IptablesRule>();
+        foreach (var (network, subnet) in Leases(previousNetwork, previousSubnet))
         {
-            p.Append("  chain postrtg {\n    type nat hook postrouting priority srcnat; policy accept;\n")
-             .Append("    meta mark 0x4000 return\n")
-             .Append($"    ip saddr {Subnet} ip daddr {Network} return\n")
-             .Append($"    ip saddr {Network} ip daddr {Subnet} return\n")
-             .Append($"    ip saddr != {Subnet} ip daddr {Network} return\n")
-             .Append($"    ip saddr {Network} ip daddr != 224.0.0.0/4 masquerade{fully}\n")
-             .Append($"    ip saddr != {Network} ip daddr {Network} masquerade{fully}\n  }}\n");
+            foreach (bool fully in (bool[])[true, false])
+            {
+                if (Masquerade)
+                {
+                    retired.AddRange(MasqRules(network, subnet, fully));
+                    retired.AddRange(V0202MasqRules(network, subnet, fully));
+                }
+            }
+            if (Forward && network != Network)
+            {
+                retired.AddRange(ForwardRules(network));
+            }
         }
-        p.Append("}\n");
-        return p.ToString();
+        return retired.Distinct().ToList();
+    }
+
+    /// <summary>As <see cref="RetiredIptablesRules"/> for the nftables table (the earlier layout's rules read the same).</summary>
+    public IReadOnlyList<NftRule> RetiredNftRules(Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        var retired = new List<NftRule>();
+        foreach (var (network, subnet) in Leases(previousNetwork, previousSubnet))
+        {
+            foreach (bool fully in (bool[])[true, false])
+            {
+                if (Masquerade)
+                {
+                    retired.AddRange(NftMasqRules(network, subnet, fully));
+                }
+            }
+            if (Forward && network != Network)
+            {
+                retired.AddRange(NftForwardRules(network));
+            }
+        }
+        return retired.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Every rule this daemon may have written for its network in either layout, for removing them from the mode it does
+    /// not use (flanneld deletes the other mode's chains or tables whole, which would take another network's rules).
+    /// </summary>
+    public IReadOnlyList<IptablesRule> AllIptablesRules(Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        var all = new List<IptablesRule>();
+        foreach (var (network, subnet) in Leases(previousNetwork, previousSubnet))
+        {
+            foreach (bool fully in (bool[])[true, false])
+            {
+                all.AddRange(MasqRules(network, subnet, fully));
+                all.AddRange(V0202MasqRules(network, subnet, fully));
+            }
+            all.AddRange(ForwardRules(network));
+        }
+        return all.Distinct().ToList();
+    }
+
+    public IReadOnlyList<NftRule> AllNftRules(Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        var all = new List<NftRule>();
+        foreach (var (network, subnet) in Leases(previousNetwork, previousSubnet))
+        {
+            foreach (bool fully in (bool[])[true, false])
+            {
+                all.AddRange(NftMasqRules(network, subnet, fully));
+            }
+            all.AddRange(NftForwardRules(network));
+        }
+        return all.Distinct().ToList();
+    }
+
+    /// <summary>pkg/trafficmngr/iptables masqRules(N, S), v0.28.9.</summary>
+    public static IReadOnlyList<IptablesRule> MasqRules(Ip4Network network, Ip4Network subnet, bool randomFully)
+    {
+        string masq = Masq(randomFully);
+        return
+        [
+            MasqJump,
+            MarkReturn,
+            Nat($"-s {subnet} -d {network} -m comment --comment \"{MasqComment}\" -j RETURN"),
+            Nat($"-s {network} -d {subnet} -m comment --comment \"{MasqComment}\" -j RETURN"),
+            // Traffic from outside that a host forwards to its own container keeps its source.
+            Nat($"! -s {network} -d {subnet} -m comment --comment \"{MasqComment}\" -j RETURN"),
+            Nat($"-s {network} ! -d {Multicast} -m comment --comment \"{MasqComment}\" -j {masq}"),
+            Nat($"! -s {network} -d {network} -m comment --comment \"{MasqComment}\" -j {masq}"),
+        ];
+    }
+
+    /// <summary>pkg/trafficmngr/iptables forwardRules(N), v0.28.9 (the same text as v0.20.2's).</summary>
+    public static IReadOnlyList<IptablesRule> ForwardRules(Ip4Network network) =>
+    [
+        ForwardJump,
+        new("filter", ForwardChain, $"-s {network} -m comment --comment \"{ForwardComment}\" -j ACCEPT"),
+        new("filter", ForwardChain, $"-d {network} -m comment --comment \"{ForwardComment}\" -j ACCEPT"),
+    ];
+
+    /// <summary>
+    /// flanneld v0.20.2's FLANNEL-POSTRTG rules, which this daemon wrote before it took v0.28.9's layout. Only
+    /// <c>-s N -d N … RETURN</c> differs in text from v0.28.9's; the others differ in order.
+    /// </summary>
+    public static IReadOnlyList<IptablesRule> V0202MasqRules(Ip4Network network, Ip4Network subnet, bool randomFully)
+    {
+        string masq = Masq(randomFully);
+        return
+        [
+            MasqJump,
+            MarkReturn,
+            Nat($"-s {network} -d {network} -m comment --comment \"{MasqComment}\" -j RETURN"),
+            Nat($"-s {network} ! -d {Multicast} -m comment --comment \"{MasqComment}\" -j {masq}"),
+            Nat($"! -s {network} -d {subnet} -m comment --comment \"{MasqComment}\" -j RETURN"),
+            Nat($"! -s {network} -d {network} -m comment --comment \"{MasqComment}\" -j {masq}"),
+        ];
+    }
+
+    /// <summary>pkg/trafficmngr/nftables addMasqRules(N, S), v0.28.9.</summary>
+    public static IReadOnlyList<NftRule> NftMasqRules(Ip4Network network, Ip4Network subnet, bool randomFully)
+    {
+        string masq = randomFully ? "masquerade fully-random" : "masquerade";
+        return
+        [
+            NftMarkReturn,
+            new(NftMasqChain, $"ip saddr {subnet} ip daddr {network} return"),
+            new(NftMasqChain, $"ip saddr {network} ip daddr {subnet} return"),
+            // v0.28.9 writes != S here where its iptables rule says ! -s N.
+            new(NftMasqChain, $"ip saddr != {subnet} ip daddr {network} return"),
+            new(NftMasqChain, $"ip saddr {network} ip daddr != {Multicast} {masq}"),
+            new(NftMasqChain, $"ip saddr != {network} ip daddr {network} {masq}"),
+        ];
+    }
+
+    public static IReadOnlyList<NftRule> NftForwardRules(Ip4Network network) =>
+    [
+        new(NftForwardChain, $"ip saddr {network} accept"),
+        new(NftForwardChain, $"ip daddr {network} accept"),
+    ];
+
+    private static string Masq(bool randomFully) => randomFully ? "MASQUERADE --random-fully" : "MASQUERADE";
+
+    private static IptablesRule Nat(string spec) => new("nat", MasqChain, spec);
+
+    private IEnumerable<(Ip4Network Network, Ip4Network Subnet)> Leases(Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        yield return (Network, Subnet);
+        if (previousNetwork is { } n && previousSubnet is { } s && (n, s) != (Network, Subnet))
+        {
+            yield return (n, s);
+        }
     }
 }

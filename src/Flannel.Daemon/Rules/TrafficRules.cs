@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Daemon.Rules;
 
 /// <summary>
-/// Keeps the masquerade and forward rules of our lease in place: applied before READY, then checked every
-/// --iptables-resync seconds and applied again when anything differs (a rule deleted, added or reordered by someone),
-/// as flanneld does. Rules stay when the daemon stops, like flanneld's.
+/// Keeps the masquerade and forward rules of our lease in place, as flanneld v0.28.9 does: applied before READY
+/// (removing those of the previous lease, whose network and subnet the previous subnet.env names, and of this daemon's
+/// earlier layout), then checked every --iptables-resync seconds and applied again when one is missing. Rules of other
+/// networks in the same chains are never touched, so daemons for several networks (ours or flanneld) share a host.
+/// Rules stay when the daemon stops, like flanneld's.
 /// </summary>
 public sealed class TrafficRules
 {
@@ -20,10 +22,13 @@ public sealed class TrafficRules
     private readonly ILogger _log;
     private readonly Lock _lock = new();
     private RulePolicy? _policy;
-    private string? _applied;
+    private Ip4Network? _previousNetwork;
+    private Ip4Network? _previousSubnet;
 
+    /// <param name="previousNetwork">FLANNEL_NETWORK of the previous run's subnet file, if any.</param>
+    /// <param name="previousSubnet">FLANNEL_SUBNET of the previous run's subnet file, if any.</param>
     public TrafficRules(IPacketFilter filter, TimeSpan resync, bool masquerade, bool forward, bool randomFully, ILogger log,
-        LoopHealthRegistry? health = null)
+        LoopHealthRegistry? health = null, Ip4Network? previousNetwork = null, Ip4Network? previousSubnet = null)
     {
         _filter = filter;
         _resync = resync;
@@ -32,6 +37,8 @@ public sealed class TrafficRules
         _randomFully = randomFully;
         _log = log;
         _health = health;
+        _previousNetwork = previousNetwork;
+        _previousSubnet = previousSubnet;
     }
 
     public bool Enabled => _masquerade || _forward;
@@ -87,69 +94,65 @@ public sealed class TrafficRules
     {
         lock (_lock)
         {
-            _filter.Apply(policy);
+            _filter.Apply(policy, _previousNetwork, _previousSubnet);
             _policy = policy;
-            _applied = null;
-        }
-        // The snapshot later checks compare against is read off the startup path (one more process run, ~7 ms with
-        // iptables-nft); a check that finds none yet takes it then.
-        ThreadPool.UnsafeQueueUserWorkItem(static self => self.TakeBaseline(), this, preferLocal: false);
-    }
-
-    private void TakeBaseline()
-    {
-        try
-        {
-            lock (_lock)
+            // A lease re-acquired later with another subnet retires this one's rules, as a restart does from subnet.env.
+            _previousNetwork = policy.Network;
+            if (policy.Masquerade)
             {
-                if (_policy is not null && _applied is null)
-                {
-                    _applied = _filter.Snapshot(_policy);
-                }
+                _previousSubnet = policy.Subnet;
             }
-        }
-        catch (RulesException e)
-        {
-            RulesLog.Failed(_log, _filter.Name, e.Message);
         }
     }
 
     /// <summary>
-    /// Removes what the other mode (iptables vs nftables) left, as flannel HEAD does at start. Run by
-    /// <see cref="RunAsync"/> after READY: the other mode's table or chains do not touch ours, and each removal costs
-    /// process runs that would otherwise delay subnet.env.
+    /// Removes our network's rules from the other mode (iptables vs nftables). Run by <see cref="RunAsync"/> after
+    /// READY: the other mode's rules do not touch ours, and each removal costs process runs that would otherwise delay
+    /// subnet.env.
     /// </summary>
     public void RemoveOtherMode()
     {
-        lock (_lock)
+        string other = _filter.Name == "iptables" ? "nftables" : "iptables";
+        try
         {
-            _filter.RemoveOther();
+            int removed;
+            lock (_lock)
+            {
+                if (_policy is not { } policy)
+                {
+                    return;
+                }
+                removed = _filter.RemoveOther(policy, _previousNetwork, _previousSubnet);
+            }
+            if (removed > 0)
+            {
+                RulesLog.RemovedOther(_log, _filter.Name, removed, other);
+            }
+        }
+        catch (RulesException e)
+        {
+            RulesLog.RemoveOtherFailed(_log, _filter.Name, other, e.Message);
         }
     }
 
     /// <summary>Checks the rules once; true when they had to be applied again.</summary>
+    /// <exception cref="RulesException">The rules could not be read or written.</exception>
     public bool Check()
     {
+        IReadOnlyList<string> problems;
         lock (_lock)
         {
             if (_policy is null)
             {
                 return false;
             }
-            string now = _filter.Snapshot(_policy);
-            if (_applied is null)
-            {
-                _applied = now;
-                return false;
-            }
-            if (now == _applied)
-            {
-                return false;
-            }
-            _filter.Apply(_policy);
-            _applied = _filter.Snapshot(_policy);
+            problems = _filter.Ensure(_policy);
         }
-        RulesLog.Restored(_log, _filter.Name);
+        if (problems.Count == 0)
+        {
+            return false;
+        }
+        RulesLog.Restored(_log, _filter.Name, string.Join("; ", problems));
         return true;
     }
 
@@ -181,16 +184,4 @@ public sealed class TrafficRules
         {
         }
     }
-}
-
-internal static partial class RulesLog
-{
-    [LoggerMessage(3100, LogLevel.Information, "{Filter}: rules for network {Network}, subnet {Subnet} in place (masquerade {Masquerade}, forward {Forward})")]
-    public static partial void Applied(ILogger log, string filter, string network, string subnet, bool masquerade, bool forward);
-
-    [LoggerMessage(3101, LogLevel.Warning, "{Filter}: our rules had been changed by someone else; applied them again")]
-    public static partial void Restored(ILogger log, string filter);
-
-    [LoggerMessage(3102, LogLevel.Error, "{Filter}: checking the rules failed, retrying: {Reason}")]
-    public static partial void Failed(ILogger log, string filter, string reason);
 }

@@ -7,13 +7,15 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// <summary>The published flanneld running on a testbed host, with its subnet file.</summary>
 internal sealed record TestDaemon(Process Process, string SubnetFile)
 {
-    public static TestDaemon Start(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null)
+    /// <param name="name">Tells apart the subnet files of several daemons on one host (<c>{host}{name}.env</c>).</param>
+    public static TestDaemon Start(Testbed bed, string hostNs, string prefix, string[]? extra = null, IDictionary<string, string>? env = null,
+        string name = "")
     {
-        string subnetFile = Path.Combine(bed.Directory, hostNs + ".env");
+        string subnetFile = Path.Combine(bed.Directory, hostNs + name + ".env");
         var environment = WithoutSystemBus(bed, env);
         var p = bed.Start(hostNs, FlanneldBinary.Path,
             ["--etcd-endpoints", bed.EtcdEndpoint, $"-etcd-prefix={prefix}", "--iface=eth0", "--subnet-file", subnetFile, .. extra ?? []],
-            environment, logName: hostNs + "-flanneld");
+            environment, logName: hostNs + name + "-flanneld");
         return new TestDaemon(p, subnetFile);
     }
 

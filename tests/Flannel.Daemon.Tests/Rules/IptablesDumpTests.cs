@@ -41,20 +41,17 @@ public class IptablesDumpTests
     }
 
     [Fact]
-    public void Every_jump_found_is_deleted_and_one_inserted_at_the_top()
+    public void Our_rules_are_deleted_and_appended_and_the_shared_jump_stays_and_a_jump_with_another_text_is_not_ours()
     {
         var policy = new RulePolicy(Flannel.Subnet.Ip.Ip4Network.ParseCidr("10.5.0.0/16"),
             Flannel.Subnet.Ip.Ip4Network.ParseCidr("10.5.88.0/24"), Masquerade: false, Forward: true, RandomFully: false);
-        var jumps = IptablesDump.Parse(Save).JumpsTo("filter", "FORWARD", "FLANNEL-FWD");
-        string payload = policy.IptablesPayload([], jumps);
+        string? payload = IptablesPlan.Build(IptablesDump.Parse(Save), policy.IptablesRules, []);
         Assert.Equal("""
             *filter
-            :FLANNEL-FWD - [0:0]
+            -D FLANNEL-FWD -s 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
             -A FLANNEL-FWD -s 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
+            -D FLANNEL-FWD -d 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
             -A FLANNEL-FWD -d 10.5.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
-            -D FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
-            -D FORWARD -m comment --comment "copied by hand" -j FLANNEL-FWD
-            -I FORWARD 1 -m comment --comment "flanneld forward" -j FLANNEL-FWD
             COMMIT
 
             """, payload);

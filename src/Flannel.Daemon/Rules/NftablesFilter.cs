@@ -1,0 +1,152 @@
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Daemon.Rules;
+
+/// <summary>
+/// flanneld v0.28.9's nftables table (<c>"EnableNFTables": true</c>) read with one <c>nft -j list table</c> and written
+/// with one <c>nft -f</c> transaction. v0.28.9 itself never checks its nftables rules again; we do, as in iptables mode.
+/// </summary>
+public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null) : IPacketFilter
+{
+    private readonly RulesLock _lock = rulesLock ?? RulesLock.Host;
+    private (NftRuleset Table, long Generation)? _prepared;
+
+    public string Name => "nftables";
+
+    public void Prepare()
+    {
+        using var held = _lock.Acquire();
+        _prepared = (List(run), held.Generation);
+    }
+
+    public void Apply(RulePolicy policy, Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        var desired = policy.NftRules;
+        var retired = policy.RetiredNftRules(previousNetwork, previousSubnet);
+        var prepared = _prepared;
+        _prepared = null;
+        using var held = _lock.Acquire();
+        var table = prepared is { } p && p.Generation >= 0 && p.Generation == held.Generation ? p.Table : null;
+        Write(held, table, t => NftPlan.Build(t, desired, retired, rebuild: true));
+    }
+
+    public IReadOnlyList<string> Ensure(RulePolicy policy)
+    {
+        var desired = policy.NftRules;
+        using var held = _lock.Acquire();
+        var table = List(run);
+        var problems = NftPlan.Problems(table, desired);
+        if (problems.Count > 0)
+        {
+            Write(held, table, t => NftPlan.Build(t, desired, [], rebuild: false));
+        }
+        return problems;
+    }
+
+    public int RemoveOther(RulePolicy policy, Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    {
+        try
+        {
+            using var held = _lock.Acquire();
+            return IptablesFilter.Remove(run, held, policy.AllIptablesRules(previousNetwork, previousSubnet));
+        }
+        catch (RulesException) when (!IptablesFilter.Installed(run))
+        {
+            return 0; // no iptables on this host
+        }
+    }
+
+    /// <summary>Deletes our rules from the nftables table; the count of rule deletions planned.</summary>
+    internal static int Remove(HostCommand run, RulesLock.Held held, IReadOnlyList<NftRule> ours)
+    {
+        var table = List(run);
+        var payload = NftPlan.Build(table, [], ours, rebuild: false);
+        int removed = 0;
+        bool tableGone = !table.Exists;
+        if (payload is not null)
+        {
+            tableGone = payload.StartsWith("delete table", StringComparison.Ordinal);
+            removed = tableGone
+                ? table.Rules.Count
+                : payload.Split('\n').Count(l => l.StartsWith("delete rule ", StringComparison.Ordinal));
+            Run(run, payload);
+            held.Wrote();
+        }
+        if (tableGone)
+        {
+            DeleteEmptyTable6(run);
+        }
+        return removed;
+    }
+
+    internal static bool Installed(HostCommand run)
+    {
+        try
+        {
+            run.Run(["nft", "--version"]);
+            return true;
+        }
+        catch (RulesException)
+        {
+            return false;
+        }
+    }
+
+    // v0.28.9's Init creates ip6 flannel-ipv6 even without IPv6; once no flannel table of ip is left, an empty one goes.
+    private static void DeleteEmptyTable6(HostCommand run)
+    {
+        var r = run.Run(["nft", "-j", "list", "table", "ip6", RulePolicy.NftTable6]);
+        if (r.ExitCode == 0 && NftRuleset.Parse(r.Stdout) is { Chains.Count: 0, Rules.Count: 0 })
+        {
+            run.Run(["nft", "delete", "table", "ip6", RulePolicy.NftTable6]);
+        }
+    }
+
+    private void Write(RulesLock.Held held, NftRuleset? table, Func<NftRuleset, string?> plan)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            table ??= List(run);
+            string? payload = plan(table);
+            if (payload is null)
+            {
+                return;
+            }
+            var r = run.Run(["nft", "-f", "-"], payload);
+            if (r.ExitCode == 0)
+            {
+                held.Wrote();
+                return;
+            }
+            if (attempt == 2)
+            {
+                throw new RulesException($"nft -f failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
+            }
+            table = null;
+        }
+    }
+
+    private static void Run(HostCommand run, string payload)
+    {
+        var r = run.Run(["nft", "-f", "-"], payload);
+        if (r.ExitCode != 0)
+        {
+            throw new RulesException($"nft -f failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
+        }
+    }
+
+    internal static NftRuleset List(HostCommand run)
+    {
+        var r = run.Run(["nft", "-j", "list", "table", "ip", RulePolicy.NftTable]);
+        if (r.ExitCode == 0)
+        {
+            return NftRuleset.Parse(r.Stdout);
+        }
+        // nft says "No such file or directory" for a table that does not exist.
+        if (r.Stderr.Contains("No such file or directory", StringComparison.Ordinal))
+        {
+            return NftRuleset.Missing;
+        }
+        throw new RulesException($"nft list table failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
+    }
+}
