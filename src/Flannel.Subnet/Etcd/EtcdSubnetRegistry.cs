@@ -233,6 +233,12 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         {
             return await stream.MoveNext(ct).ConfigureAwait(false);
         }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // Not our token: the HTTP/2 connection was aborted under the stream (its keepalive pings went unanswered,
+            // etcd frozen or the path gone). A lost connection, which the watch loop resumes from.
+            throw new IOException("the connection to etcd was lost (keepalive pings unanswered)", e);
+        }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
         {
             // An expired auth token: the next attempt of the watch loop authenticates again.

@@ -135,7 +135,7 @@ public sealed class LeaseManager : IDisposable
                     lastLoggedMs = Environment.TickCount64;
                 }
             }
-            catch (Exception e) when (e is RpcException or HttpRequestException or IOException && !ct.IsCancellationRequested)
+            catch (Exception e) when (e is RpcException or HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 problem = LeaseWatchLoop.Describe(e);
                 if (log(problem))
@@ -357,7 +357,7 @@ public sealed class LeaseManager : IDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is RpcException or HttpRequestException or IOException && !ct.IsCancellationRequested)
+            catch (Exception e) when (e is RpcException or HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 continue; // etcd trouble is reported by the lease loops
             }
@@ -554,7 +554,7 @@ public sealed class LeaseManager : IDisposable
                 await ReacquireAsync(lost.Key, ct).ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException or LeaseAcquisitionException)
+            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException or LeaseAcquisitionException or OperationCanceledException)
             {
                 SubnetLog.ReacquireFailed(_log, LeaseWatchLoop.Describe(e));
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);

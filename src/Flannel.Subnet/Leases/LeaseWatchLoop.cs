@@ -119,7 +119,8 @@ public sealed class LeaseWatchLoop
                 SubnetLog.WatchCompacted(_log, revision);
                 revision = -1;
             }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            // An OperationCanceledException here is neither our token nor the window's: a call aborted under us.
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException or OperationCanceledException)
             {
                 SubnetMetrics.WatchRestarted("error");
                 SubnetLog.WatchInterrupted(_log, Describe(e), revision, (long)backoff.TotalMilliseconds);

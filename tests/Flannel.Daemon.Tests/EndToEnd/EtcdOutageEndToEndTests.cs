@@ -40,7 +40,8 @@ public abstract class EtcdOutageEndToEndTests(ITestOutputHelper output)
                 "/healthz names the etcd connection");
             during = Healthz(h1);
             await Task.Delay(TimeSpan.FromSeconds(60) - TimeSpan.FromSeconds(1));
-            Assert.False(d1.Process.HasExited || d2.Process.HasExited, "a daemon exited during the outage");
+            Assert.False(d1.Process.HasExited || d2.Process.HasExited,
+                $"a daemon exited during the outage\nhost 1:\n{bed.LogOf(d1.Process)}\nhost 2:\n{bed.LogOf(d2.Process)}");
         }
         finally
         {
