@@ -66,7 +66,7 @@ public sealed class IptablesFilter(HostCommand run, RulesLock? rulesLock = null)
         {
             return 0;
         }
-        Restore(run, payload);
+        FilterTransaction.Run(run, ["iptables-restore", "--noflush", "--wait"], payload, "iptables-restore");
         held.Wrote();
         return payload.Split('\n').Count(l => l.StartsWith("-D ", StringComparison.Ordinal));
     }
@@ -84,40 +84,8 @@ public sealed class IptablesFilter(HostCommand run, RulesLock? rulesLock = null)
         }
     }
 
-    // A refused transaction is planned again from a fresh read: a rule it was to delete, or a chain it was to create,
-    // changed meanwhile (another daemon, an operator).
-    private void Write(RulesLock.Held held, IptablesDump? dump, Func<IptablesDump, string?> plan)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            dump ??= Save(run);
-            string? payload = plan(dump);
-            if (payload is null)
-            {
-                return;
-            }
-            var r = run.Run(["iptables-restore", "--noflush", "--wait"], payload);
-            if (r.ExitCode == 0)
-            {
-                held.Wrote();
-                return;
-            }
-            if (attempt == 2)
-            {
-                throw new RulesException($"iptables-restore failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
-            }
-            dump = null;
-        }
-    }
-
-    private static void Restore(HostCommand run, string payload)
-    {
-        var r = run.Run(["iptables-restore", "--noflush", "--wait"], payload);
-        if (r.ExitCode != 0)
-        {
-            throw new RulesException($"iptables-restore failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
-        }
-    }
+    private void Write(RulesLock.Held held, IptablesDump? state, Func<IptablesDump, string?> plan) =>
+        FilterTransaction.Write(run, held, state, () => Save(run), plan, ["iptables-restore", "--noflush", "--wait"], "iptables-restore");
 
     internal static IptablesDump Save(HostCommand run)
     {

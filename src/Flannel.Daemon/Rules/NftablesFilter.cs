@@ -69,7 +69,7 @@ public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null)
             removed = tableGone
                 ? table.Rules.Count
                 : payload.Split('\n').Count(l => l.StartsWith("delete rule ", StringComparison.Ordinal));
-            Run(run, payload);
+            FilterTransaction.Run(run, ["nft", "-f", "-"], payload, "nft -f");
             held.Wrote();
         }
         if (tableGone)
@@ -102,38 +102,8 @@ public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null)
         }
     }
 
-    private void Write(RulesLock.Held held, NftRuleset? table, Func<NftRuleset, string?> plan)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            table ??= List(run);
-            string? payload = plan(table);
-            if (payload is null)
-            {
-                return;
-            }
-            var r = run.Run(["nft", "-f", "-"], payload);
-            if (r.ExitCode == 0)
-            {
-                held.Wrote();
-                return;
-            }
-            if (attempt == 2)
-            {
-                throw new RulesException($"nft -f failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
-            }
-            table = null;
-        }
-    }
-
-    private static void Run(HostCommand run, string payload)
-    {
-        var r = run.Run(["nft", "-f", "-"], payload);
-        if (r.ExitCode != 0)
-        {
-            throw new RulesException($"nft -f failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
-        }
-    }
+    private void Write(RulesLock.Held held, NftRuleset? state, Func<NftRuleset, string?> plan) =>
+        FilterTransaction.Write(run, held, state, () => List(run), plan, ["nft", "-f", "-"], "nft -f");
 
     internal static NftRuleset List(HostCommand run)
     {

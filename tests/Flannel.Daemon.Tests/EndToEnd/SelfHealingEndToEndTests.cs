@@ -42,7 +42,7 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
         Testbed.Ip(p.H1, "link", "del", "flannel0");
         var (sent, received) = await monitor.ResultAsync();
         int lost = sent - received;
-        output.WriteLine($"udp, flannel0 deleted: {sent} echoes, {lost} lost (~{lost * 100} ms)");
+        output.WriteLine($"| flannel0 deleted | udp | ~{lost * 100} ms | {lost} of {sent} | - |");
         Assert.True(lost <= 10, $"{lost} echoes lost: repair took about {lost * 100} ms, expected under 1 s\n{bed.LogOf(p.D1.Process)}");
         Assert.Equal(before, KernelState(p, "udp"));
         Assert.Matches(RecoveredUdp(), bed.LogOf(p.D1.Process));
@@ -52,13 +52,13 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
         HoldDeviceName(p.H1, "flannel0");
         await Task.Delay(300);
         double cpu = await CpuShareAsync(p.D1.Process.Id, TimeSpan.FromSeconds(3));
-        output.WriteLine($"udp, flannel0 held by a bridge link: daemon CPU {cpu:P2} of a core over 3 s");
+        output.WriteLine($"| flannel0 deleted, its name held by another link for 3 s | udp | (no device meanwhile) | - | {cpu:P2} |");
         Assert.True(cpu < 0.01, $"daemon used {cpu:P2} of a core while its device could not be created");
         monitor = PingMonitor.Start(bed, p.C1, p.A2, TimeSpan.FromSeconds(3));
         await Task.Delay(500);
         Testbed.Ip(p.H1, "link", "del", "flannel0");
         (sent, received) = await monitor.ResultAsync();
-        output.WriteLine($"udp, name freed: {sent} echoes, {received} answered");
+        output.WriteLine($"| the name freed again | udp | ~{Math.Max(0, (sent - received) * 100 - 500)} ms after | {sent - received} of {sent} | - |");
         Assert.True(sent - received <= 5 + 10, $"{sent - received} echoes lost after the name was freed (expected recovery within 1 s)");
         Assert.Equal(before, KernelState(p, "udp"));
         string metrics = HealthHttp.Metrics(p.H1, HealthPort);
@@ -80,7 +80,7 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
         Testbed.Ip(p.H1, "link", "del", "flannel.1");
         var (sent, received) = await monitor.ResultAsync();
         int lost = sent - received;
-        output.WriteLine($"vxlan, flannel.1 deleted: {sent} echoes, {lost} lost (~{lost * 100} ms)");
+        output.WriteLine($"| flannel.1 deleted | vxlan | ~{lost * 100} ms | {lost} of {sent} | - |");
         Assert.True(lost <= 10, $"{lost} echoes lost\n{bed.LogOf(p.D1.Process)}");
         Assert.Equal(before, KernelState(p, "vxlan"));
         Assert.Equal(lease, LeaseValue(bed, p)); // same VtepMAC: the lease and the peers' FDB entries stay valid
@@ -141,7 +141,8 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
             await Task.Delay(500);
             cpu = await CpuShareAsync(p.D1.Process.Id, TimeSpan.FromSeconds(2));
         });
-        output.WriteLine($"{backend}: daemon CPU while eth0 was gone: {cpu:P2} of a core");
+
+        output.WriteLine($"| (eth0 gone: the daemon over 2 s of it) | {backend} | - | - | {cpu:P2} |");
         Assert.True(cpu < 0.01, $"daemon used {cpu:P2} of a core while the interface was gone");
         Assert.NotEqual(indexBefore, LinkIndex(p.H1, "eth0"));
         Assert.Equal(before, KernelState(p, backend).Replace($"dev #{LinkIndex(p.H1, "eth0")}", $"dev #{indexBefore}", StringComparison.Ordinal));
@@ -169,7 +170,7 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
             output.WriteLine(bed.LogOf(p.D1.Process));
         }
         var (sent, received) = await monitor.ResultAsync();
-        output.WriteLine($"{backend}, renumbered .1 -> .101: {sent} echoes, {sent - received} lost (~{(sent - received) * 100} ms)");
+        output.WriteLine($"| address renumbered .1 -> .101 (lease rewritten) | {backend} | ~{(sent - received) * 100} ms | {sent - received} of {sent} | - |");
         Assert.True(sent - received <= 10, $"{sent - received} echoes lost\n{bed.LogOf(p.D1.Process)}\n{bed.LogOf(p.D2.Process)}");
         Assert.True(Testbed.Ping(p.C2, p.A1), "c2 -> c1 after the renumbering");
         // Same subnet, same backend data (VtepMAC): only the PublicIP moved.
@@ -197,6 +198,7 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
         var monitor = PingMonitor.Start(bed, p.C1, p.A2, TimeSpan.FromSeconds(1) + outage + TimeSpan.FromSeconds(3));
         await Task.Delay(1000);
         var started = DateTime.UtcNow;
+        long ticks = CpuTicks(p.D1.Process.Id);
         fault();
         if (during is not null)
         {
@@ -208,12 +210,14 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
             await Task.Delay(left);
         }
         outage = DateTime.UtcNow - started;
+        double cpu = (CpuTicks(p.D1.Process.Id) - ticks) / 100.0 / outage.TotalSeconds;
         repair();
         var (sent, received) = await monitor.ResultAsync();
         int lost = sent - received;
         double beyond = lost * 100 - outage.TotalMilliseconds;
-        output.WriteLine($"| {what} | {backend} | ~{Math.Max(0, beyond):F0} ms after the repair | {lost} of {sent} |");
+        output.WriteLine($"| {what} | {backend} | ~{Math.Max(0, beyond):F0} ms after the repair | {lost} of {sent} | {cpu:P2} |");
         string log = bed.LogOf(p.D1.Process);
+        Assert.True(cpu < 0.05, $"daemon used {cpu:P2} of a core during the outage\n{log}");
         Assert.True(beyond <= 1000 + 2 * 100, $"{lost} echoes lost: traffic came back ~{beyond:F0} ms after the repair, expected within 1 s\n{log}");
         Assert.True(Testbed.Ping(p.C2, p.A1), $"c2 -> c1 after the repair\n{log}");
         Assert.DoesNotContain("failed; stopping the daemon", log, StringComparison.Ordinal);
