@@ -92,6 +92,33 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(AllBackends))]
+    public async Task Flushed_routes_neighbours_and_fdb_entries_are_put_back_at_once(string backend)
+    {
+        await using var bed = await Testbed.CreateAsync();
+        var p = await StartAsync(bed, backend, 134 + Array.IndexOf(Backends, backend));
+        string before = KernelState(p, backend);
+        // The daemon repairs at once by itself: the second is only the window its CPU is measured over.
+        await FaultAsync(bed, p, backend, "our routes flushed (+ vxlan: neighbours, FDB)", TimeSpan.FromSeconds(1), () =>
+        {
+            // What a cleanup script does: every route through our device, or via the peer.
+            string[] which = backend switch
+            {
+                "vxlan" => ["dev", "flannel.1"],
+                "udp" => ["dev", "flannel0"],
+                _ => ["via", "198.51.100.2"],
+            };
+            Testbed.Ip(p.H1, ["route", "flush", .. which]);
+            if (backend == "vxlan")
+            {
+                Testbed.Ip(p.H1, "neigh", "flush", "dev", "flannel.1");
+                Testbed.Exec(p.H1, ["bridge", "fdb", "flush", "dev", "flannel.1"]);
+            }
+        }, () => { });
+        await Wait.UntilAsync(() => KernelState(p, backend) == before, TimeSpan.FromSeconds(2), "the state of a fresh start back");
+    }
+
+    [Theory]
+    [MemberData(nameof(AllBackends))]
     public async Task The_external_interface_down_and_up_is_repaired_within_a_second(string backend)
     {
         await using var bed = await Testbed.CreateAsync();
