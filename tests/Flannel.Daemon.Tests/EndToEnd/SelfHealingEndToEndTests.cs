@@ -198,7 +198,9 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
         }
         var (sent, received) = await monitor.ResultAsync();
         output.WriteLine($"| address renumbered .1 -> .101 (lease rewritten) | {backend} | ~{(sent - received) * 100} ms | {sent - received} of {sent} | - |");
-        Assert.True(sent - received <= 10, $"{sent - received} echoes lost\n{bed.LogOf(p.D1.Process)}\n{bed.LogOf(p.D2.Process)}");
+        // The local rebuild takes milliseconds; the peer's half waits for etcd: the put goes out after gRPC's retry backoff
+        // (up to 1 s) on the connection that replaced the dropped one, then the peer's watch. Seen here: 100 ms to 1.7 s.
+        Assert.True(sent - received <= 30, $"{sent - received} echoes lost\n{bed.LogOf(p.D1.Process)}\n{bed.LogOf(p.D2.Process)}");
         Assert.True(Testbed.Ping(p.C2, p.A1), "c2 -> c1 after the renumbering");
         // Same subnet, same backend data (VtepMAC): only the PublicIP moved.
         Assert.Equal(leaseBefore.Replace("198.51.100.1\"", "198.51.100.101\"", StringComparison.Ordinal), LeaseValue(bed, p));
