@@ -8,13 +8,19 @@
 #   DOCKER_OPTS=" --bip=10.1.74.1/24 --ip-masq=true --mtu=1472"
 # The combined value starts with a space (flanneld's does too); a value the combined variable already has (from the
 # environment or the env file) comes first. Every DOCKER_OPT_* variable set when the options are collected is
-# written, sorted by name, as flanneld's script does. Exit status 1 for the usage, an invalid FLANNEL_IPMASQ, a
-# docker env file that cannot be written, or a route to this host's subnet via another host (that check runs after
-# the file is written).
+# written, sorted by name, as flanneld's script does. Exit status 1 for a bad option, a missing or unreadable flannel
+# env file (or one without FLANNEL_SUBNET), an invalid FLANNEL_IPMASQ, a docker env file that cannot be written, or a
+# route to this host's subnet via another host (that check runs after the file is written).
+#
+# Where it differs from flannel's script (v0.28.9 dist/mk-docker-opts.sh):
+#   - -h prints the help on standard output and exits 0 (flannel's: standard error, exit 1); a bad option still
+#     prints it on standard error and exits 1.
+#   - a flannel env file that is missing or has no FLANNEL_SUBNET is an error, and the docker env file is left alone
+#     (flannel's writes DOCKER_OPTS="" and exits 0, so dockerd starts on its default bridge, off the overlay).
 # POSIX sh only: it runs under dash, busybox sh and bash.
 
 usage() {
-	cat >&2 <<EOF
+	cat <<EOF
 usage: $0 [-f FLANNEL-ENV-FILE] [-d DOCKER-ENV-FILE] [-i] [-c] [-m] [-k COMBINED-KEY]
 
 Writes Docker daemon options for the subnet flanneld leased, read from flannel's env file.
@@ -26,9 +32,9 @@ Writes Docker daemon options for the subnet flanneld leased, read from flannel's
   -k KEY   name of the combined variable (default DOCKER_OPTS)
   -m       leave --ip-masq out (for Docker versions without it)
   -h       print this help
-Without -i and -c, both kinds are written.
+Without -i and -c, both kinds are written. Exit status 0 when written, 1 on any error (a missing
+flannel env file among them: flanneld writes it once it holds a lease).
 EOF
-	exit 1
 }
 
 # Prints the network address of an IPv4 CIDR (10.1.74.1/24 -> 10.1.74.0/24); prints nothing for anything else.
@@ -92,7 +98,15 @@ while getopts 'f:d:icmk:?h' opt; do
 		c) write_combined=true ;;
 		m) emit_ipmasq=false ;;
 		k) combined_key=$OPTARG ;;
-		*) usage ;;
+		h)
+			usage
+			exit 0
+			;;
+		*)
+			# getopts has named the bad option or the missing value on standard error.
+			usage >&2
+			exit 1
+			;;
 	esac
 done
 
@@ -109,12 +123,22 @@ if [ "$write_individual" = false ] && [ "$write_combined" = false ]; then
 	write_combined=true
 fi
 
-if [ -f "$flannel_env" ]; then
-	# "." searches PATH for a name without a slash; the file is meant relative to the current directory.
-	case $flannel_env in
-		*/*) . "$flannel_env" ;;
-		*) . "./$flannel_env" ;;
-	esac
+if [ ! -e "$flannel_env" ]; then
+	echo "$0: $flannel_env does not exist: flanneld writes it once it holds a lease (is it running? systemctl status flanneld); docker options not written" >&2
+	exit 1
+fi
+if [ ! -f "$flannel_env" ] || [ ! -r "$flannel_env" ]; then
+	echo "$0: cannot read $flannel_env (not a readable file); docker options not written" >&2
+	exit 1
+fi
+# "." searches PATH for a name without a slash; the file is meant relative to the current directory.
+case $flannel_env in
+	*/*) . "$flannel_env" ;;
+	*) . "./$flannel_env" ;;
+esac
+if [ -z "${FLANNEL_SUBNET-}" ]; then
+	echo "$0: $flannel_env has no FLANNEL_SUBNET (is it flanneld's subnet file?); docker options not written" >&2
+	exit 1
 fi
 
 if [ -n "${FLANNEL_SUBNET-}" ]; then

@@ -54,6 +54,29 @@ public static class BackendTypes
         }
     }
 
+    /// <summary>The keys the backend reads from the Backend object (flanneld's, matched case-insensitively).</summary>
+    public static IReadOnlyList<string> OptionKeys(string type) => Normalize(type) switch
+    {
+        Udp => Flannel.Backends.Udp.UdpOptions.Keys,
+        Vxlan => Flannel.Backends.Vxlan.VxlanOptions.Keys,
+        HostGw => ["Type"], // host-gw has no options in flanneld either
+        _ => [],
+    };
+
+    /// <summary>
+    /// Keys of the Backend object the backend does not read: ignored as flanneld ignores them, so a typo such as
+    /// "DirectRoutng" silently means the default. None for a type this daemon does not have (that is an error).
+    /// </summary>
+    public static List<Flannel.Subnet.Config.UnknownKey> UnknownOptions(string type, string backendJson)
+    {
+        if (Normalize(type) is not { } t)
+        {
+            return [];
+        }
+        using var doc = System.Text.Json.JsonDocument.Parse(backendJson);
+        return Flannel.Subnet.Config.UnknownKey.Find(doc.RootElement, OptionKeys(t), $"Backend ({t})");
+    }
+
     /// <summary>flanneld's wording, followed by what would work.</summary>
     public static string UnknownTypeMessage(string type) =>
         $"unknown backend type: {type} (supported: {string.Join(", ", Supported)})";

@@ -49,4 +49,16 @@ internal static partial class DaemonLog
 
     [LoggerMessage(3014, LogLevel.Information, "Ended {Count} etcd connection(s) made from {Address}, which this host no longer has; calls go on over new ones")]
     public static partial void EtcdConnectionsDropped(ILogger log, int count, string address);
+
+    [LoggerMessage(3015, LogLevel.Information, "Network config: Network {Network}, backend {Backend} ({Choice})")]
+    public static partial void ConfigChosen(ILogger log, string network, string backend, string choice);
+
+    [LoggerMessage(3016, LogLevel.Warning, "Network config: {Warning}")]
+    public static partial void BackendOptionUnknown(ILogger log, string warning);
+
+    [LoggerMessage(3017, LogLevel.Information, "Stopped while starting ({Phase}), as asked (SIGTERM or SIGINT)")]
+    public static partial void StoppedWhileStarting(ILogger log, string phase);
+
+    [LoggerMessage(3018, LogLevel.Debug, "Start failure in detail")]
+    public static partial void StartFailedDetail(ILogger log, Exception e);
 }

@@ -30,8 +30,8 @@ public static class DaemonRunner
                 Console.Out.Write(HelpText.Render(flags));
                 return 0;
             }
-            Console.Error.WriteLine(e.Message);
-            Console.Error.Write(HelpText.Render(flags));
+            // One line, not the usage after it: in `journalctl -u flanneld` the flag would scroll away above 130 lines.
+            Console.Error.WriteLine($"flanneld: {e.Message}; see flanneld --help");
             return 2; // flanneld exits 0 here; a typo in a unit should not look like success
         }
         if (flags.Version.Value)
@@ -64,11 +64,15 @@ public static class DaemonRunner
             catch (OperationCanceledException)
             {
                 // SIGTERM while still starting (waiting for etcd or its config): a clean stop, not a crash.
+                var service = host.Services.GetServices<IHostedService>().OfType<NetworkService>().FirstOrDefault();
+                DaemonLog.StoppedWhileStarting(log, service?.StartPhase ?? "starting");
                 return 0;
             }
             catch (Exception e)
             {
-                DaemonLog.StartFailed(log, e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message);
+                var cause = e is AggregateException { InnerException: { } inner } ? inner : e;
+                DaemonLog.StartFailed(log, cause.Message);
+                DaemonLog.StartFailedDetail(log, cause);
                 return 1;
             }
             return Environment.ExitCode;

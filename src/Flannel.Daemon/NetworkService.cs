@@ -30,6 +30,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     private readonly ILogger<NetworkService> _log;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Stopwatch _sinceStart;
+    private volatile string _startPhase = "starting";
     private readonly HostIntegrator _hostIntegration;
     private IBackendNetwork? _network;
     private NetworkConfig? _config;
@@ -52,11 +53,21 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         _sinceStart = sinceStart;
     }
 
+    /// <summary>What the start is doing, for the line logged when a stop request ends it early.</summary>
+    public string StartPhase => _startPhase;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _startPhase = $"waiting for the network config at {_settings.Etcd.ConfigKey} in etcd";
         // Connecting to the system bus overlaps the wait for etcd; nothing below waits for it.
         _hostIntegration.Start();
         _config = await _leases.WaitForConfigAsync(cancellationToken).ConfigureAwait(false);
+        DaemonLog.ConfigChosen(_log, _config.EnableIPv4 ? _config.Network.ToString() : "-",
+            BackendTypes.Normalize(_config.BackendType) ?? _config.BackendType, _config.BackendChoice);
+        foreach (var u in BackendTypes.UnknownOptions(_config.BackendType, _config.BackendJson))
+        {
+            DaemonLog.BackendOptionUnknown(_log, u.Describe());
+        }
         var command = new HostCommand();
         // The previous run's network and subnet: their rules are retired when the lease differs (flanneld reads them
         // from the subnet file in the same way).
@@ -78,11 +89,13 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             VxlanChecksumOffload = _settings.VxlanChecksumOffload,
             UdpSourceCheck = _settings.UdpSourceCheck,
         });
+        _startPhase = $"setting up the {backend.Type} backend";
         _network = await backend.RegisterNetworkAsync(cancellationToken).ConfigureAwait(false);
         DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());
         _hostIntegration.DeviceReady(iface.Name, BackendHostNeeds.For(_config, _network));
 
         _published = _network.LeaseAttrs;
+        _startPhase = "acquiring a lease in etcd";
         var lease = await _leases.AcquireAsync(_config, _published, previous, cancellationToken)
             .ConfigureAwait(false);
         await _network.ConfigureAsync(lease, cancellationToken).ConfigureAwait(false);
@@ -103,6 +116,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
             await _stopping.CancelAsync().ConfigureAwait(false); // the start fails: the peer watch ends with it
             throw;
         }
+        _startPhase = "started";
         _health.MarkReady();
         DaemonLog.Ready(_log, lease.Key.ToString(), backend.Type, _sinceStart.ElapsedMilliseconds);
 

@@ -67,10 +67,12 @@ public class FlagSetTests
     }
 
     [Theory]
-    [InlineData("flag provided but not defined: -nope", "--nope")]
-    [InlineData("flag needs an argument: -etcd-endpoints", "--etcd-endpoints")]
-    [InlineData("invalid value \"abc\" for flag -subnet-lease-renew-margin: invalid syntax", "--subnet-lease-renew-margin=abc")]
-    [InlineData("invalid value \"yes\" for flag -ip-masq: invalid syntax", "--ip-masq=yes")]
+    [InlineData("unknown flag --nope", "--nope")]
+    [InlineData("unknown flag --etcd-endpoint (did you mean --etcd-endpoints?)", "--etcd-endpoint=http://e:2379")]
+    [InlineData("unknown flag --ip-masqq (did you mean --ip-masq?)", "-ip-masqq")]
+    [InlineData("flag --etcd-endpoints needs a value (--etcd-endpoints=VALUE or --etcd-endpoints VALUE)", "--etcd-endpoints")]
+    [InlineData("invalid value \"abc\" for flag --subnet-lease-renew-margin: invalid syntax", "--subnet-lease-renew-margin=abc")]
+    [InlineData("invalid value \"yes\" for flag --ip-masq: invalid syntax", "--ip-masq=yes")]
     [InlineData("bad flag syntax: ---x", "---x")]
     public void Errors_name_the_flag(string message, params string[] args)
     {

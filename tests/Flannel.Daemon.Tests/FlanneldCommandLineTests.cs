@@ -31,12 +31,15 @@ public class FlanneldCommandLineTests
     }
 
     [Fact]
-    public void Unknown_flag_prints_the_usage_and_exits_2()
+    public void Unknown_flag_is_one_line_with_a_suggestion_and_exits_2()
     {
-        var r = Run("--no-such-flag");
+        var r = Run("--etcd-endpoint=http://198.51.100.254:2379");
         Assert.Equal(2, r.ExitCode);
-        Assert.StartsWith("flag provided but not defined: -no-such-flag", r.Stderr, StringComparison.Ordinal);
-        Assert.Contains("Usage: flanneld", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", r.Stdout);
+        Assert.Equal("flanneld: unknown flag --etcd-endpoint (did you mean --etcd-endpoints?); see flanneld --help\n", r.Stderr);
+        var far = Run("--no-such-flag");
+        Assert.Equal(2, far.ExitCode);
+        Assert.Equal("flanneld: unknown flag --no-such-flag; see flanneld --help\n", far.Stderr);
     }
 
     [Fact]

@@ -132,29 +132,58 @@ public sealed class MkDockerOptsScriptTests : IDisposable
     [Fact]
     public void Unset_values_leave_their_option_out()
     {
-        var result = Run("FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_MTU=1450\n", []);
+        var result = Run("FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.74.1/24\n", []);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal("DOCKER_OPT_MTU=\"--mtu=1450\"\nDOCKER_OPTS=\" --mtu=1450\"\n", File.ReadAllText(DockerEnv));
+        Assert.Equal("DOCKER_OPT_BIP=\"--bip=10.1.74.1/24\"\nDOCKER_OPTS=\" --bip=10.1.74.1/24\"\n", File.ReadAllText(DockerEnv));
     }
 
     [Fact]
-    public void Missing_flannel_env_file_gives_an_empty_combined_variable()
+    public void Missing_flannel_env_file_is_an_error_and_the_docker_env_file_is_left_alone()
     {
-        var result = RunScript(["-f", _dir.File("absent.env"), "-d", DockerEnv]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal("DOCKER_OPTS=\"\"\n", File.ReadAllText(DockerEnv));
+        // flannel's script writes DOCKER_OPTS="" here and exits 0: dockerd would start off the overlay.
+        File.WriteAllText(DockerEnv, "DOCKER_OPTS=\" --bip=10.1.74.1/24\"\n");
+        string absent = _dir.File("absent.env");
+        var result = RunScript(["-f", absent, "-d", DockerEnv]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Equal($"{Repo.MkDockerOpts}: {absent} does not exist: flanneld writes it once it holds a lease (is it running? " +
+                     "systemctl status flanneld); docker options not written\n", result.Stderr);
+        Assert.Equal("DOCKER_OPTS=\" --bip=10.1.74.1/24\"\n", File.ReadAllText(DockerEnv));
+    }
+
+    [Fact]
+    public void A_flannel_env_file_without_a_subnet_is_an_error()
+    {
+        var result = Run("FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_MTU=1450\n", []);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"{Repo.MkDockerOpts}: {_dir.File("subnet.env")} has no FLANNEL_SUBNET (is it flanneld's subnet file?); docker options not written\n",
+            result.Stderr);
+        Assert.False(File.Exists(DockerEnv));
+        var directory = RunScript(["-f", _dir.Path, "-d", DockerEnv]);
+        Assert.Equal(1, directory.ExitCode);
+        Assert.Equal($"{Repo.MkDockerOpts}: cannot read {_dir.Path} (not a readable file); docker options not written\n", directory.Stderr);
+    }
+
+    [Fact]
+    public void Help_goes_to_stdout_with_exit_0()
+    {
+        var result = RunScript(["-h"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("", result.Stderr);
+        Assert.StartsWith($"usage: {Repo.MkDockerOpts} [-f FLANNEL-ENV-FILE] [-d DOCKER-ENV-FILE] [-i] [-c] [-m] [-k COMBINED-KEY]\n", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  -h       print this help\n", result.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("-h")]
-    [InlineData("-?")]
-    [InlineData("-x")]
-    [InlineData("-f")] // missing argument
-    public void Usage_goes_to_stderr_with_exit_1(string flag)
+    [InlineData("-?", "")]
+    [InlineData("-x", "Illegal option -x")]
+    [InlineData("-f", "No arg for -f option")] // missing argument; dash's getopts wording
+    public void A_bad_option_prints_the_usage_on_stderr_with_exit_1(string flag, string getoptsSays)
     {
         var result = RunScript([flag]);
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.Stdout);
+        Assert.Contains(getoptsSays, result.Stderr, StringComparison.Ordinal);
         Assert.Contains("[-f FLANNEL-ENV-FILE] [-d DOCKER-ENV-FILE] [-i] [-c] [-m] [-k COMBINED-KEY]", result.Stderr, StringComparison.Ordinal);
     }
 

@@ -339,7 +339,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
         await Task.Delay(300);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(1, host.Log.Count(1011)); // logged once per distinct problem
-        Assert.Contains("invalid CIDR address: 10.23.0.0/33", host.Log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Network \"10.23.0.0/33\" is not a valid IPv4 network (CIDR): the prefix length after '/' must be a number from 0 to 32", host.Log.ToString(), StringComparison.Ordinal);
 
         await c.PutAsync(o.ConfigKey, """{"Network":"10.23.0.0/16"}""");
         var config = await waiting;

@@ -64,15 +64,42 @@ public class NetworkConfigParserTests
     [InlineData("""{"Network":"10.0.0.0/16","SubnetMax":"10.1.0.0"}""", "SubnetMax is not in the range of the Network")]
     [InlineData("""{"Network":"10.0.0.0/16","SubnetMin":"10.0.5.1"}""", "SubnetMin is not on a SubnetLen boundary: 10.0.5.1")]
     [InlineData("""{"Network":"10.0.0.0/16","SubnetMax":"10.0.5.1"}""", "SubnetMax is not on a SubnetLen boundary: 10.0.5.1")]
-    [InlineData("""{"Network":"10.0.0.0"}""", "invalid CIDR address: 10.0.0.0")]
-    [InlineData("""{"Network":"10.0.0.0/16","SubnetMin":"x"}""", "Invalid IP address format")]
-    [InlineData("""{"Network":"10.0.0.0/16","SubnetLen":"24"}""", "json: cannot unmarshal string into Go struct field Config.SubnetLen of type uint")]
-    [InlineData("""{"Network":"10.0.0.0/16","SubnetLen":-1}""", "json: cannot unmarshal number -1 into Go struct field Config.SubnetLen of type uint")]
-    [InlineData("""{"Network":"10.0.0.0/16","EnableIPv6":"yes"}""", "json: cannot unmarshal string into Go struct field Config.EnableIPv6 of type bool")]
-    [InlineData("""["Network"]""", "json: cannot unmarshal array into Go value of type subnet.Config")]
-    [InlineData("""{"Network":"10.0.0.0/16","Backend":"vxlan"}""", "error decoding Backend property of config: json: cannot unmarshal string into Go value of type struct { Type string }")]
-    [InlineData("""{"Network":"10.0.0.0/16","Backend":{"Type":1}}""", "error decoding Backend property of config: json: cannot unmarshal number into Go struct field .Type of type string")]
     public void IPv4_errors_use_flanneld_wording(string json, string message) => Fails(json, message);
+
+    // Where flanneld's message is Go's decoder or net package talking, ours says it in the config's terms.
+    [Theory]
+    [InlineData("""{"Network":"10.0.0.0"}""", "Network \"10.0.0.0\" is not a valid IPv4 network (CIDR): it has no prefix length; write it as address/length, e.g. \"10.0.0.0/16\"")]
+    [InlineData("""{"Network":"10.0.0.0/33"}""", "Network \"10.0.0.0/33\" is not a valid IPv4 network (CIDR): the prefix length after '/' must be a number from 0 to 32")]
+    [InlineData("""{"Network":"10.0.0/16"}""", "Network \"10.0.0/16\" is not a valid IPv4 network (CIDR): \"10.0.0\" is not an IPv4 address")]
+    [InlineData("""{"Network":"10.0.0.0/16","EnableIPv6":true,"IPv6Network":"fd00::/129"}""", "IPv6Network \"fd00::/129\" is not a valid IPv6 network (CIDR): the prefix length after '/' must be a number from 0 to 128")]
+    [InlineData("""{"Network":"10.0.0.0/16","SubnetMin":"x"}""", "SubnetMin \"x\" is not an IPv4 address")]
+    [InlineData("""{"Network":"10.0.0.0/16","SubnetLen":"24"}""", "SubnetLen must be a whole number, not a string: \"24\"")]
+    [InlineData("""{"Network":"10.0.0.0/16","SubnetLen":-1}""", "SubnetLen must be a whole number from 0 up, not -1")]
+    [InlineData("""{"Network":"10.0.0.0/16","EnableIPv6":"yes"}""", "EnableIPv6 must be true or false, not a string: \"yes\"")]
+    [InlineData("""["Network"]""", "the config must be a JSON object ({...}), not an array: for example {\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")]
+    [InlineData("""[]""", "the config must be a JSON object ({...}), not an array: for example {\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")]
+    [InlineData("""{"Network":"10.0.0.0/16","Backend":"vxlan"}""", "Backend must be a JSON object such as {\"Type\":\"vxlan\"}, not a string: \"vxlan\"")]
+    [InlineData("""{"Network":"10.0.0.0/16","Backend":{"Type":1}}""", "Backend.Type must be a string such as \"vxlan\", not a number: 1")]
+    [InlineData("", "the config is empty: it must be a JSON object such as {\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")]
+    [InlineData(" \n\t ", "the config is empty: it must be a JSON object such as {\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")]
+    public void Errors_are_in_the_operators_terms(string json, string message) => Fails(json, message);
+
+    // Line and column as an editor counts them (1-based, characters not bytes) and what was expected there.
+    [Theory]
+    [InlineData("{\"Network\":\"10.0.0.0/16\",\n  \"Backend\": {\"Type\":\"vxlan\",}\n}", "invalid JSON at line 2, column 30: expected a key in double quotes, found '}' (JSON allows no comma before '}')")]
+    [InlineData("{\"Network\":\"10.0.0.0/16\",\n}", "invalid JSON at line 2, column 1: expected a key in double quotes, found '}' (JSON allows no comma before '}')")]
+    [InlineData("{\"Network\": 10.0.0.0/16}", "invalid JSON at line 1, column 13: expected a value (a string in double quotes, a number, true, false, null, an object or an array), found '10.0.0.0' (text such as an address goes in double quotes)")]
+    [InlineData("{'Network': \"10.0.0.0/16\"}", "invalid JSON at line 1, column 2: expected a key in double quotes or '}', found a single quote (') (JSON strings and keys use double quotes)")]
+    [InlineData("{\"Network\":\"10.0.0.0/16\" \"Backend\":{}}", "invalid JSON at line 1, column 26: expected ',' or '}', found a double quote (\") (is a comma missing?)")]
+    [InlineData("{\"Network\" \"10.0.0.0/16\"}", "invalid JSON at line 1, column 12: expected ':' after the key \"Network\", found a double quote (\")")]
+    [InlineData("{\"Network\":\"10.0.0.0/16}", "invalid JSON at line 1, column 12: this string is not closed, or holds a character JSON does not allow in a string (a line break, a tab, a control character or a bad \\ escape)")]
+    [InlineData("{\"EnableIPv6\":True}", "invalid JSON at line 1, column 15: expected a value (a string in double quotes, a number, true, false, null, an object or an array), found 'True' (JSON writes true, false and null in lower case)")]
+    [InlineData("{\"Network\":\"10.0.0.0/16\"}\n}", "invalid JSON at line 2, column 1: found '}' after the end of the config: nothing may follow the closing '}' of its object")]
+    [InlineData("// flannel\n{}", "invalid JSON at line 1, column 1: found a comment: JSON has no comments")]
+    [InlineData("{\"Network\":\"10.0.0.0/16\"", "invalid JSON at line 1, column 25: expected ',' or '}', found the end of the text")]
+    [InlineData("{\"Nétwork\":1,}", "invalid JSON at line 1, column 14: expected a key in double quotes, found '}' (JSON allows no comma before '}')")]
+    [InlineData("{\"a\":[1,]}", "invalid JSON at line 1, column 9: expected a value, found ']' (JSON allows no comma before ']')")]
+    public void Bad_json_names_the_line_and_column_and_what_was_expected(string json, string message) => Fails(json, message);
 
     [Theory]
     [InlineData("""{"EnableIPv6":true,"Network":"10.0.0.0/16"}""", "please define a correct IPv6Network parameter in the flannel config")]
@@ -164,7 +191,18 @@ public class NetworkConfigParserTests
 
     [Fact]
     public void Invalid_json_is_an_error() =>
-        Assert.StartsWith("invalid JSON", Assert.Throws<NetworkConfigException>(() => Parse("{\"Network\":")).Message, StringComparison.Ordinal);
+        Assert.StartsWith("invalid JSON at line 1, column 12: expected a value", Assert.Throws<NetworkConfigException>(() => Parse("{\"Network\":")).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Unknown_keys_are_listed_and_a_misspelt_backend_explains_the_udp_choice()
+    {
+        var c = Parse("""{"Network":"10.0.0.0/16","Backen":{"Type":"vxlan"},"Colour":1}""");
+        Assert.Equal([new UnknownKey("Backen", "network config", "Backend"), new UnknownKey("Colour", "network config", null)], c.UnknownKeys);
+        Assert.Equal("no \"Backend\" key (\"Backen\" looks like a misspelt \"Backend\" and is ignored): flanneld's default", c.BackendChoice);
+        Assert.Equal("no \"Backend\" key: flanneld's default", Parse("""{"Network":"10.0.0.0/16"}""").BackendChoice);
+        Assert.Equal("Backend.Type \"vxlan\"", Parse("""{"Network":"10.0.0.0/16","Backend":{"Type":"vxlan"}}""").BackendChoice);
+        Assert.Empty(Parse("""{"Network":"10.0.0.0/16","backend":{"type":"vxlan"}}""").UnknownKeys); // Go matches keys case-insensitively
+    }
 
     [Fact]
     public void Compatibility_check_follows_min_max_and_len()

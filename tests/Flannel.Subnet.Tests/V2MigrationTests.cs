@@ -53,7 +53,7 @@ public class V2MigrationPlanTests
             new V2Node("/coreos.com/network/subnets/10.1.7.0-24", null, true, null, []));
         var plan = V2MigrationPlan.Build(Options, ConfigNode("""{"Network":"10.1.0.0/33"}"""), subnets, null, V3(), leases: true, force: true);
         Assert.All(plan, i => Assert.Equal(MigrationAction.Invalid, i.Action));
-        Assert.Contains("invalid CIDR address", plan[0].Note, StringComparison.Ordinal);
+        Assert.Contains("is not a valid IPv4 network (CIDR)", plan[0].Note, StringComparison.Ordinal);
         Assert.Equal("invalid: not a flannel subnet key", plan[2].Note);
         Assert.Equal("invalid: a directory, not a lease", plan[3].Note);
     }

@@ -11,6 +11,9 @@ public sealed record VxlanOptions(uint Vni, ushort Port, bool Gbp, bool Learning
     /// <summary>The kernel's VXLAN port when none is given (IANA's is 4789; Linux kept the pre-standard 8472).</summary>
     public const ushort KernelDefaultPort = 8472;
 
+    /// <summary>The Backend keys the vxlan backend reads (flanneld v0.28.9 <c>VXLANConfig</c>).</summary>
+    public static IReadOnlyList<string> Keys { get; } = ["Type", "VNI", "Port", "GBP", "Learning", "DirectRouting", "MTU"];
+
     /// <exception cref="BackendException">A key has the wrong type or an impossible value.</exception>
     public static VxlanOptions Parse(string backendJson)
     {

@@ -86,7 +86,8 @@ public sealed class FlagSet
                 {
                     throw new FlagException("help requested", isHelp: true);
                 }
-                throw new FlagException($"flag provided but not defined: -{name}");
+                string? near = Flannel.Subnet.Config.KeySuggester.Suggest(name, _order.Select(f => f.Name).Append("help").ToList());
+                throw new FlagException(near is null ? $"unknown flag --{name}" : $"unknown flag --{name} (did you mean --{near}?)");
             }
             if (value is null)
             {
@@ -100,7 +101,7 @@ public sealed class FlagSet
                 }
                 else
                 {
-                    throw new FlagException($"flag needs an argument: -{name}");
+                    throw new FlagException($"flag --{name} needs a value (--{name}=VALUE or --{name} VALUE)");
                 }
             }
             flag.Set(value, fromCommandLine: true);
@@ -182,7 +183,7 @@ public sealed class Flag<T> : Flag
         }
         catch (FormatException e)
         {
-            string where = source is null ? $"flag -{Name}" : $"environment variable {source}";
+            string where = source is null ? $"flag --{Name}" : $"environment variable {source}";
             throw new FlagException($"invalid value \"{value}\" for {where}: {e.Message}");
         }
         Value = _combine is not null && IsSet ? _combine(Value, parsed) : parsed;

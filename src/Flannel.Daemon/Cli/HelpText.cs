@@ -9,7 +9,8 @@ public static class HelpText
     {
         var sb = new StringBuilder();
         sb.AppendLine("Usage: flanneld [flags]            run the overlay network daemon (etcd v3)");
-        sb.AppendLine("       flanneld check-config [FILE|-]   validate a network config and print it with defaults applied");
+        sb.AppendLine("       flanneld check-config [--allow-unknown] [FILE|-]   validate a network config and print it with defaults");
+        sb.AppendLine("                                        applied; exit 0 valid, 1 invalid, 2 usage, 3 unknown keys (see check-config --help)");
         sb.AppendLine("       flanneld lease --public-ip IP    acquire (or find) this host's lease and print it");
         sb.AppendLine("       flanneld status [--json]         compare the leases in etcd with this host's routes, neighbours and FDB");
         sb.AppendLine("       flanneld migrate-v2 [--apply] [--leases] [--force]   copy flanneld <= v0.17's etcd v2 config (and leases) to v3");

@@ -6,22 +6,60 @@ using Flannel.Subnet.Config;
 namespace Flannel.Daemon.Commands;
 
 /// <summary>
-/// <c>flanneld check-config [FILE|-]</c>: validates a network config before it is put into etcd and prints the
-/// effective config with every default applied. Exit 0 when valid, 1 when not.
+/// <c>flanneld check-config [--allow-unknown] [FILE|-]</c>: validates a network config before it is put into etcd and
+/// prints the effective config with every default applied. Unlike the daemon, which ignores keys it does not know as
+/// flanneld does, it refuses them, so <c>check-config cfg.json &amp;&amp; etcdctl put ...</c> stops a typo.
 /// </summary>
 public static class CheckConfigCommand
 {
-    public const string Usage = "usage: flanneld check-config [FILE|-]   (reads standard input when FILE is - or absent)";
+    public const int Valid = 0;
+    public const int Invalid = 1;
+    public const int UsageError = 2;
+    public const int UnknownKeys = 3;
+
+    public const string Usage = """
+        usage: flanneld check-config [--allow-unknown] [FILE|-]
+          Validates a network config (FILE, or standard input when FILE is - or absent) as flanneld reads it from
+          <prefix>/config, and prints it with every default applied (JSON, on standard output). Warnings and errors
+          go to standard error.
+          --allow-unknown   accept keys flannel does not know (the daemon ignores them, as flanneld does)
+        exit status:
+          0  valid
+          1  invalid: the daemon would refuse it (bad JSON, a wrong value, an unknown backend type)
+          2  usage error
+          3  valid for the daemon, but it has keys flannel does not know, in the config or in its Backend (often a
+             typo such as "Backen", which silently means the udp backend); --allow-unknown makes this 0
+        """;
 
     public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Count > 1 || (args.Count == 1 && args[0] is "-h" or "--help" or "-help"))
+        bool allowUnknown = false;
+        string? file = null;
+        foreach (string a in args)
         {
-            stderr.WriteLine(Usage);
-            return args.Count == 1 ? 0 : 2;
+            switch (a)
+            {
+                case "-h" or "--help" or "-help":
+                    stdout.Write(Usage);
+                    return Valid;
+                case "--allow-unknown" or "-allow-unknown":
+                    allowUnknown = true;
+                    break;
+                case var flag when flag.Length > 1 && flag[0] == '-':
+                    stderr.WriteLine($"flanneld check-config: unknown flag {flag} (see flanneld check-config --help)");
+                    return UsageError;
+                default:
+                    if (file is not null)
+                    {
+                        stderr.WriteLine($"flanneld check-config: one config at a time, got {file} and {a} (see flanneld check-config --help)");
+                        return UsageError;
+                    }
+                    file = a;
+                    break;
+            }
         }
         string json;
-        string source = args.Count == 0 || args[0] == "-" ? "standard input" : args[0];
+        string source = file is null or "-" ? "standard input" : file;
         try
         {
             json = source == "standard input" ? stdin.ReadToEnd() : File.ReadAllText(source);
@@ -29,7 +67,7 @@ public static class CheckConfigCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"error: cannot read {source}: {e.Message}");
-            return 1;
+            return Invalid;
         }
 
         NetworkConfig config;
@@ -39,8 +77,8 @@ public static class CheckConfigCommand
         }
         catch (NetworkConfigException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
+            stderr.WriteLine($"error: {source}: {e.Message}");
+            return Invalid;
         }
         foreach (var w in config.Warnings)
         {
@@ -49,8 +87,8 @@ public static class CheckConfigCommand
         if (!BackendTypes.IsKnown(config.BackendType))
         {
             // The daemon refuses this at start (flanneld: "Error fetching backend"), so the config is not usable.
-            stderr.WriteLine($"error: {BackendTypes.UnknownTypeMessage(config.BackendType)}");
-            return 1;
+            stderr.WriteLine($"error: {source}: {BackendTypes.UnknownTypeMessage(config.BackendType)}");
+            return Invalid;
         }
         try
         {
@@ -59,11 +97,23 @@ public static class CheckConfigCommand
         catch (BackendException e)
         {
             // The backend would refuse it at start: a bad VNI, Port or DirectRouting value.
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
+            stderr.WriteLine($"error: {source}: {e.Message}");
+            return Invalid;
+        }
+        var unknownOptions = BackendTypes.UnknownOptions(config.BackendType, config.BackendJson);
+        foreach (var u in unknownOptions)
+        {
+            stderr.WriteLine($"warning: {u.Describe()}");
         }
         stdout.WriteLine(FormatEffective(config));
-        return 0;
+        int unknown = config.UnknownKeys.Count + unknownOptions.Count;
+        if (unknown > 0 && !allowUnknown)
+        {
+            stderr.WriteLine($"error: {source}: {unknown} unknown key{(unknown == 1 ? "" : "s")} (listed above): fix {(unknown == 1 ? "it" : "them")}, " +
+                             "or pass --allow-unknown to accept the config as the daemon would (ignoring them)");
+            return UnknownKeys;
+        }
+        return Valid;
     }
 
     /// <summary>The effective config as indented JSON with flannel's field names.</summary>

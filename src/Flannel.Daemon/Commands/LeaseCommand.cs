@@ -75,7 +75,9 @@ public static class LeaseCommand
         }
         catch (RpcException e)
         {
-            stderr.WriteLine($"error: etcd at {string.Join(',', options.Endpoints)}: {e.StatusCode}: {e.Status.Detail}");
+            stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
+                ? $"error: {e.Status.Detail}"
+                : $"error: etcd at {string.Join(", ", options.Endpoints)}: {e.StatusCode}: {e.Status.Detail}");
             return 1;
         }
     }

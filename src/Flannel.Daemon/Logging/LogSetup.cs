@@ -32,6 +32,9 @@ public static class LogSetup
             // gRPC and the host log a lot at Information about their own plumbing.
             .MinimumLevel.Override("Grpc", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            // The host logs a failed start as an error with its stack trace, also when SIGTERM only cancelled the wait
+            // for etcd; DaemonRunner says what happened in one line instead (events 3007, 3017).
+            .Filter.ByExcluding(e => e.MessageTemplate.Text == "Hosting failed to start")
             .Enrich.FromLogContext();
         config = journald
             ? config.WriteTo.Console(new JournaldFormatter(), standardErrorFromLevel: LogEventLevel.Verbose)

@@ -1,7 +1,7 @@
 namespace Flannel.Subnet.Config;
 
 /// <summary>"Did you mean" for misspelt config keys: the closest known key within a small edit distance.</summary>
-internal static class KeySuggester
+public static class KeySuggester
 {
     public static string? Suggest(string key, IReadOnlyList<string> known)
     {

@@ -29,6 +29,12 @@ public sealed record NetworkConfig
     /// <summary>The Backend object as raw JSON (its backend-specific keys are the backend's to read).</summary>
     public string BackendJson { get; init; } = "{\"Type\":\"udp\"}";
 
+    /// <summary>Why <see cref="BackendType"/> is what it is ("Backend.Type \"vxlan\"", or flanneld's default and why), for the start-up log.</summary>
+    public string BackendChoice { get; init; } = "";
+
+    /// <summary>Keys of the network config flannel does not know (ignored, as flanneld ignores them); each is also a warning.</summary>
+    public IReadOnlyList<UnknownKey> UnknownKeys { get; init; } = [];
+
     /// <summary>Things an operator should know that do not make the config invalid (unknown keys, defaults taken).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 

@@ -7,6 +7,7 @@ namespace Flannel.Subnet.Config;
 /// Parses and validates the network config JSON with Go <c>encoding/json</c> semantics (keys match
 /// case-insensitively, the last duplicate wins, wrong JSON types are errors) and flannel's checks and defaults.
 /// Unknown keys are ignored like flanneld does, but each gives a warning (with a "did you mean" for near misses).
+/// Errors name the key, the value and what is allowed, in the operator's terms rather than Go's decoder's.
 /// </summary>
 public static class NetworkConfigParser
 {
@@ -18,15 +19,25 @@ public static class NetworkConfigParser
 
     public static NetworkConfig Parse(string json)
     {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw new NetworkConfigException("the config is empty: it must be a JSON object such as " + Example);
+        }
         JsonDocument doc;
         try
         {
             doc = JsonDocument.Parse(json);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (JsonException e)
         {
-            // ArgumentException: a .NET string holding a lone surrogate cannot be transcoded to UTF-8.
-            throw new NetworkConfigException($"invalid JSON in network config: {e.Message}", e);
+            throw JsonSyntaxError.Find(json) is { } where
+                ? new NetworkConfigException($"invalid JSON at line {where.Line}, column {where.Column}: {where.Message}", e)
+                : new NetworkConfigException($"invalid JSON: {e.Message}", e);
+        }
+        catch (ArgumentException e)
+        {
+            // A .NET string holding a lone surrogate cannot be transcoded to UTF-8 (only possible from code, not a file).
+            throw new NetworkConfigException("invalid text in the config: it holds a broken UTF-16 character", e);
         }
         using (doc)
         {
@@ -38,31 +49,29 @@ public static class NetworkConfigParser
             {
                 // System.Text.Json refuses to unescape a lone surrogate (\ud800) into a .NET string; Go would replace it
                 // with U+FFFD, but no valid config contains one, so it is reported as invalid.
-                throw new NetworkConfigException($"invalid text in network config: {e.Message}", e);
+                throw new NetworkConfigException("invalid text in the config: a \\u escape names half a character (a lone surrogate)", e);
             }
         }
     }
+
+    /// <summary>The smallest useful config, shown where the operator needs an example.</summary>
+    public const string Example = "{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
 
     private static NetworkConfig Parse(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new NetworkConfigException($"json: cannot unmarshal {GoKind(root)} into Go value of type subnet.Config");
+            throw new NetworkConfigException($"the config must be a JSON object ({{...}}), not {Kind(root)}: for example {Example}");
         }
-        var warnings = new List<string>();
+        var unknown = UnknownKey.Find(root, KnownKeys, "network config");
+        var warnings = unknown.Select(u => u.Describe()).ToList();
         var raw = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in root.EnumerateObject())
         {
-            string? known = Array.Find(KnownKeys, k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase));
-            if (known is null)
+            if (Array.Find(KnownKeys, k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase)) is { } known)
             {
-                string? near = KeySuggester.Suggest(p.Name, KnownKeys);
-                warnings.Add(near is null
-                    ? $"unknown key \"{p.Name}\" in network config is ignored"
-                    : $"unknown key \"{p.Name}\" in network config is ignored (did you mean \"{near}\"?)");
-                continue;
+                raw[known] = p.Value; // Go: the last occurrence wins.
             }
-            raw[known] = p.Value; // Go: the last occurrence wins.
         }
 
         bool enable4 = GetBool(raw, "EnableIPv4", true);
@@ -84,7 +93,7 @@ public static class NetworkConfigParser
             }
         }
 
-        var (backendType, backendJson) = ParseBackend(raw, warnings);
+        var (backendType, backendJson, backendChoice) = ParseBackend(raw, unknown, warnings);
 
         var config = new NetworkConfig
         {
@@ -93,6 +102,7 @@ public static class NetworkConfigParser
             EnableNFTables = nft,
             BackendType = backendType,
             BackendJson = backendJson,
+            BackendChoice = backendChoice,
         };
         if (enable4)
         {
@@ -102,7 +112,7 @@ public static class NetworkConfigParser
         {
             config = CheckIPv6(config, network6, (int)Math.Min(subnetLen6, 1000), min6, max6);
         }
-        return config with { Warnings = warnings };
+        return config with { Warnings = warnings, UnknownKeys = unknown };
     }
 
     private static NetworkConfig CheckIPv4(NetworkConfig c, Ip4Network network, int subnetLen, Ip4Address min, Ip4Address max)
@@ -219,14 +229,19 @@ public static class NetworkConfigParser
         return c with { IPv6Network = network, IPv6SubnetLen = subnetLen, IPv6SubnetMin = m, IPv6SubnetMax = x };
     }
 
-    private static (string Type, string Json) ParseBackend(Dictionary<string, JsonElement> raw, List<string> warnings)
+    private static (string Type, string Json, string Choice) ParseBackend(Dictionary<string, JsonElement> raw, List<UnknownKey> unknown,
+        List<string> warnings)
     {
         if (!raw.TryGetValue("Backend", out var backend))
         {
-            // flanneld's parseBackendType: no Backend key means udp (the docs wrongly say vxlan).
-            warnings.Add("no \"Backend\" in network config: using the udp backend, as flanneld does; " +
-                         "set {\"Backend\":{\"Type\":\"vxlan\"}} (or host-gw, udp) to choose one");
-            return ("udp", "{\"Type\":\"udp\"}");
+            // flanneld's parseBackendType: no Backend key means udp (the docs wrongly say vxlan). A misspelt "Backend" is
+            // the classic way to get here without meaning to.
+            string? typo = unknown.Find(u => u.Suggestion == "Backend")?.Key;
+            string choice = typo is null
+                ? "no \"Backend\" key: flanneld's default"
+                : $"no \"Backend\" key (\"{typo}\" looks like a misspelt \"Backend\" and is ignored): flanneld's default";
+            warnings.Add($"{choice} is the udp backend; set {{\"Backend\":{{\"Type\":\"vxlan\"}}}} (or host-gw, udp) to choose one");
+            return ("udp", "{\"Type\":\"udp\"}", choice);
         }
         string type = "";
         switch (backend.ValueKind)
@@ -246,16 +261,14 @@ public static class NetworkConfigParser
                     }
                     else if (p.Value.ValueKind != JsonValueKind.Null)
                     {
-                        throw new NetworkConfigException("error decoding Backend property of config: json: cannot unmarshal " +
-                            $"{GoKind(p.Value)} into Go struct field .Type of type string");
+                        throw new NetworkConfigException($"Backend.Type must be a string such as \"vxlan\", not {Kind(p.Value)}: {p.Value.GetRawText()}");
                     }
                 }
                 break;
             default:
-                throw new NetworkConfigException("error decoding Backend property of config: json: cannot unmarshal " +
-                    $"{GoKind(backend)} into Go value of type struct {{ Type string }}");
+                throw new NetworkConfigException($"Backend must be a JSON object such as {{\"Type\":\"vxlan\"}}, not {Kind(backend)}: {backend.GetRawText()}");
         }
-        return (type, backend.GetRawText());
+        return (type, backend.GetRawText(), type.Length == 0 ? "Backend has no \"Type\"" : $"Backend.Type \"{type}\"");
     }
 
     private static bool GetBool(Dictionary<string, JsonElement> raw, string key, bool fallback)
@@ -268,7 +281,7 @@ public static class NetworkConfigParser
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            _ => throw TypeError(v, key, "bool"),
+            _ => throw TypeError(v, key, "true or false"),
         };
     }
 
@@ -280,12 +293,11 @@ public static class NetworkConfigParser
         }
         if (v.ValueKind != JsonValueKind.Number)
         {
-            throw TypeError(v, key, "uint");
+            throw TypeError(v, key, "a whole number");
         }
         if (!v.TryGetUInt64(out ulong n))
         {
-            throw new NetworkConfigException(
-                $"json: cannot unmarshal number {v.GetRawText()} into Go struct field Config.{key} of type uint");
+            throw new NetworkConfigException($"{key} must be a whole number from 0 up, not {v.GetRawText()}");
         }
         return n;
     }
@@ -309,7 +321,26 @@ public static class NetworkConfigParser
         {
             throw new NetworkConfigException($"{key} must be an IPv4 CIDR (IPv6 goes in IPv6Network): {s}");
         }
-        throw new NetworkConfigException($"invalid CIDR address: {s}");
+        throw new NetworkConfigException(BadCidr(key, s, 32));
+    }
+
+    /// <summary>Why a CIDR does not parse, in the operator's terms: which part is wrong and what is allowed.</summary>
+    private static string BadCidr(string key, string s, int maxPrefix)
+    {
+        string family = maxPrefix == 32 ? "IPv4" : "IPv6";
+        string head = $"{key} \"{s}\" is not a valid {family} network (CIDR)";
+        int slash = s.IndexOf('/');
+        if (slash < 0)
+        {
+            return $"{head}: it has no prefix length; write it as address/length, e.g. " + (maxPrefix == 32 ? "\"10.0.0.0/16\"" : "\"2001:db8::/56\"");
+        }
+        string address = s[..slash];
+        bool addressOk = maxPrefix == 32 ? Ip4Address.TryParse(address, out _) : Ip6Address.TryParse(address, out _);
+        if (!addressOk)
+        {
+            return $"{head}: \"{address}\" is not an {family} address";
+        }
+        return $"{head}: the prefix length after '/' must be a number from 0 to {maxPrefix}";
     }
 
     private static Ip6Network? GetCidr6(Dictionary<string, JsonElement> raw, string key)
@@ -320,7 +351,7 @@ public static class NetworkConfigParser
         }
         return Ip6Network.TryParseCidr(s, out var n) ? n
             : Ip4Network.TryParseCidr(s, out _) ? throw new NetworkConfigException($"{key} must be an IPv6 CIDR: {s}")
-            : throw new NetworkConfigException($"invalid CIDR address: {s}");
+            : throw new NetworkConfigException(BadCidr(key, s, 128));
     }
 
     private static Ip4Address GetIp4(Dictionary<string, JsonElement> raw, string key)
@@ -331,7 +362,7 @@ public static class NetworkConfigParser
         }
         return Ip4Address.TryParse(s, out var a) ? a
             : Ip6Address.TryParse(s, out _) ? throw new NetworkConfigException($"{key} must be an IPv4 address: {s}")
-            : throw new NetworkConfigException("Invalid IP address format");
+            : throw new NetworkConfigException($"{key} \"{s}\" is not an IPv4 address");
     }
 
     private static Ip6Address? GetIp6(Dictionary<string, JsonElement> raw, string key)
@@ -342,19 +373,20 @@ public static class NetworkConfigParser
         }
         string s = v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText();
         return Ip6Address.TryParse(s, out var a) ? a
-            : throw new NetworkConfigException($"{key} must be an IPv6 address: {s}");
+            : throw new NetworkConfigException($"{key} \"{s}\" is not an IPv6 address");
     }
 
-    private static NetworkConfigException TypeError(JsonElement v, string key, string goType) =>
-        new($"json: cannot unmarshal {GoKind(v)} into Go struct field Config.{key} of type {goType}");
+    private static NetworkConfigException TypeError(JsonElement v, string key, string expected) =>
+        new($"{key} must be {expected}, not {Kind(v)}: {v.GetRawText()}");
 
-    private static string GoKind(JsonElement v) => v.ValueKind switch
+    /// <summary>The JSON kind of a value with its article, as an operator reads it ("a string", "an array").</summary>
+    private static string Kind(JsonElement v) => v.ValueKind switch
     {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "array",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "bool",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "true or false",
         _ => "null",
     };
 }

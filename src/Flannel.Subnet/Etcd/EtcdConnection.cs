@@ -122,7 +122,12 @@ public sealed class EtcdConnection : IDisposable
         catch (RpcException e) when (_options.UseTls && IsTlsFailure(e))
         {
             // gRPC reports a refused client certificate as a failed HTTP/2 handshake: say what the operator can fix.
-            throw new RpcException(new Status(e.StatusCode, TlsFailureHint + e.Status.Detail, e.Status.DebugException), e.Trailers);
+            throw new RpcException(new Status(e.StatusCode, TlsFailureHint + (EtcdFailure.ConnectCause(e) ?? e.Status.Detail), e.Status.DebugException), e.Trailers);
+        }
+        catch (RpcException e) when (EtcdFailure.ConnectCause(e) is { } cause)
+        {
+            // The status (Unavailable) stays, so every retry decision stays the same; only the text changes.
+            throw new RpcException(new Status(StatusCode.Unavailable, EtcdFailure.Unreachable(_options.Endpoints, cause), e.Status.DebugException), e.Trailers);
         }
     }
 

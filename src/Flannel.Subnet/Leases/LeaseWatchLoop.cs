@@ -140,7 +140,11 @@ public sealed class LeaseWatchLoop
     // Healthy while something arrives at least once per resync interval (the listing does), with a minute to spare.
     private void ReportHealth() => _options.Health.Report(_options.HealthName, _options.ResyncInterval + TimeSpan.FromMinutes(1));
 
-    internal static string Describe(Exception e) => e is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : e.Message;
+    // An unreachable etcd's detail is already the operator's text (EtcdConnection: endpoints and cause); other statuses
+    // keep their name, which is what etcd's documentation and logs use (PermissionDenied, ...).
+    internal static string Describe(Exception e) => e is RpcException r
+        ? r.StatusCode == StatusCode.Unavailable ? r.Status.Detail : $"{r.StatusCode}: {r.Status.Detail}"
+        : e.Message;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

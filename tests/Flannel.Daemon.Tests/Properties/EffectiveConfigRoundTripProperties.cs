@@ -110,10 +110,11 @@ public class EffectiveConfigRoundTripProperties
         return "{" + string.Join(",", members) + "}";
     }
 
-    // Warnings are about the text, not the config; the backend JSON is compared as JSON, not as text.
+    // Warnings, unknown keys and why the backend was chosen are about the text, not the config; the backend JSON is
+    // compared as JSON, not as text.
     private static NetworkConfig Normalize(NetworkConfig c)
     {
         using var doc = JsonDocument.Parse(c.BackendJson);
-        return c with { Warnings = [], BackendJson = JsonSerializer.Serialize(doc.RootElement) };
+        return c with { Warnings = [], UnknownKeys = [], BackendChoice = "", BackendJson = JsonSerializer.Serialize(doc.RootElement) };
     }
 }

@@ -63,8 +63,9 @@ public class ParserProperties
             Assert.Equal(first is null, second is null);
             if (first is not null && second is not null)
             {
-                Assert.Equal(first with { Warnings = [] }, second with { Warnings = [] });
+                Assert.Equal(first with { Warnings = [], UnknownKeys = [] }, second with { Warnings = [], UnknownKeys = [] });
                 Assert.Equal(first.Warnings, second.Warnings);
+                Assert.Equal(first.UnknownKeys, second.UnknownKeys);
             }
         }, iter: RoundTripIterations);
     }

@@ -159,7 +159,7 @@ public static class StatusCommand
             catch (RpcException e)
             {
                 stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
-                    ? $"error: {where} is unreachable: {e.Status.Detail}"
+                    ? $"error: {e.Status.Detail}"
                     : $"error: {where}: {e.StatusCode}: {e.Status.Detail}");
                 return new EtcdRead(EtcdOrConfigProblem, null, []);
             }
