@@ -57,6 +57,8 @@ public static class DaemonRunner
             using var host = Build(settings, serilog, sinceStart);
             var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("flanneld");
             DaemonLog.Starting(log, Program.Version, string.Join(',', settings.Etcd.Endpoints), settings.Etcd.Prefix);
+            // Taken now: RunAsync disposes the host (and its service provider) when it ends.
+            var network = host.Services.GetServices<IHostedService>().OfType<NetworkService>().First();
             try
             {
                 await host.RunAsync().ConfigureAwait(false);
@@ -64,8 +66,7 @@ public static class DaemonRunner
             catch (OperationCanceledException)
             {
                 // SIGTERM while still starting (waiting for etcd or its config): a clean stop, not a crash.
-                var service = host.Services.GetServices<IHostedService>().OfType<NetworkService>().FirstOrDefault();
-                DaemonLog.StoppedWhileStarting(log, service?.StartPhase ?? "starting");
+                DaemonLog.StoppedWhileStarting(log, network.StartPhase);
                 return 0;
             }
             catch (Exception e)
