@@ -71,6 +71,39 @@ public class ParserProperties
     }
 
     [Fact]
+    public void Json_syntax_errors_are_found_exactly_when_the_text_is_not_json_and_point_inside_it()
+    {
+        // JsonSyntaxError re-reads the text on its own: it must agree with the parser on what is JSON, and its line and
+        // column must name a place in the text (the end of the text at most).
+        ConfigLike.Sample(json =>
+        {
+            bool isJson;
+            try
+            {
+                using var _ = System.Text.Json.JsonDocument.Parse(json);
+                isJson = true;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                isJson = false;
+            }
+            catch (ArgumentException)
+            {
+                return; // a lone surrogate: not UTF-8 text, reported before any JSON is read
+            }
+            var found = JsonSyntaxError.Find(json);
+            Assert.Equal(isJson, found is null);
+            if (found is { } f)
+            {
+                string[] lines = json.Split('\n');
+                Assert.InRange(f.Line, 1, lines.Length);
+                Assert.InRange(f.Column, 1, lines[f.Line - 1].EnumerateRunes().Count() + 1);
+                Assert.False(string.IsNullOrEmpty(f.Message));
+            }
+        }, iter: FuzzIterations);
+    }
+
+    [Fact]
     public void Subnet_key_TryParse_never_throws()
     {
         var key = Gen.Select(Ip4, Gen.Int[0, 40], Gen.Nullable(Gen.Select(Ip6, Gen.Int[0, 140])), (ip, len, v6) =>
