@@ -6,21 +6,25 @@
 # scripts/mk-docker-opts.sh turns it into dockerd's options (--bip, --mtu, --ip-masq=false), and a busybox container
 # on each host pings the other one at the address Docker gave it.
 # Everything it creates (namespaces, processes by pid, containers, files) is removed on exit or Ctrl-C.
+# Shows the native build's progress, and what host 1's flanneld logged (its lease, the peer, ready).
+# With --systemd it runs scripts/demo-systemd.sh instead (the other arguments go to it): the operator's deployment,
+# each host a real systemd (systemd-nspawn) with the .deb installed and flanneld and docker.io running as services.
 # Exits 0 only when the containers reached each other both ways.
 #
-# usage: scripts/demo.sh [--backend host-gw|vxlan|udp] [--docker]
+# usage: scripts/demo.sh [--backend host-gw|vxlan|udp] [--docker] [--systemd]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-backend=host-gw docker=0
-usage="usage: scripts/demo.sh [--backend host-gw|vxlan|udp] [--docker]"
+backend=host-gw docker=0 seen=()
+usage="usage: scripts/demo.sh [--backend host-gw|vxlan|udp] [--docker] [--systemd]"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --backend) backend=${2:?--backend needs a value}; shift 2 ;;
-    --backend=*) backend=${1#--backend=}; shift ;;
-    --docker) docker=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --backend) backend=${2:?--backend needs a value}; seen+=("$1" "$2"); shift 2 ;;
+    --backend=*) backend=${1#--backend=}; seen+=("$1"); shift ;;
+    --docker) docker=1; seen+=("$1"); shift ;;
+    --systemd) shift; exec bash scripts/demo-systemd.sh "${seen[@]}" "$@" ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 ($usage)" >&2; exit 2 ;;
   esac
 done
@@ -137,6 +141,16 @@ done
 
 step "the leases in etcd"
 etcdctl get --prefix /coreos.com/network/subnets/
+
+# What the daemon did, in its own words: host 1's start, its lease, subnet.env, ready, and host 2 seen as a peer and
+# programmed by the backend (waits up to 5 s for that last line: host 2 may have leased only a moment ago), and any
+# warning or error.
+step "host 1: what flanneld logged (interface, backend, lease, subnet.env, ready, peer) in $work/flanneld-h1.log"
+peer_programmed='route added for peer|vxlan: peer .* programmed|udp: peer .* added'
+for _ in $(seq 50); do grep -Eq "$peer_programmed" "$work/flanneld-h1.log" && break; sleep 0.1; done
+grep -E "flanneld .* starting|Using interface|vxlan: (created|reusing)|udp: |Backend [a-z-]+: MTU|(Acquired|Found) lease|\
+rules for network|Wrote |Ready: |Peer lease added|$peer_programmed| (WRN|ERR|FTL) " "$work/flanneld-h1.log" \
+  || fail "host 1's flanneld logged none of its start-up lines"
 
 if [ "$docker" = 1 ]; then
   # ip netns exec mounts a fresh /sys, which hides /sys/fs/cgroup, and dockerd needs the cgroups: this wrapper (run in
