@@ -57,13 +57,19 @@ public sealed class PacketPathAllocationTests : IDisposable
         var table = Table;
         Assert.Equal(0, Run(table, 20_000, out _)); // warm-up: JIT, tiering, statics
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int failures = Run(table, 1_000_000, out long packets);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, failures);
-        Assert.True(packets >= 1_000_000);
-        Assert.Equal(0, allocated);
+        // Up to three windows of a million packets: on a loaded machine tiered compilation may still swap in optimised
+        // code during the first (a few KiB, once), while anything the packet path allocates shows up in every window
+        // (a byte per packet is a MiB).
+        var windows = new List<long>();
+        for (int window = 0; window < 3 && (windows.Count == 0 || windows[^1] != 0); window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int failures = Run(table, 1_000_000, out long packets);
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, failures);
+            Assert.True(packets >= 1_000_000);
+        }
+        Assert.True(windows[^1] == 0, $"bytes allocated per window of a million packets: {string.Join(", ", windows)}");
     }
 
     /// <summary>The per-packet paths in a loop; returns how many steps did not do what they should (checked outside).</summary>
