@@ -97,3 +97,28 @@ public sealed class EnsurePackagesTests : IDisposable
         Assert.False(File.Exists(Policy));
     }
 }
+
+/// <summary>README's quick start names every Debian package that scripts/test.sh and scripts/demo.sh install.</summary>
+public sealed class ReadmePackagesTests
+{
+    [Theory]
+    [InlineData("scripts/test.sh")]
+    [InlineData("scripts/demo.sh")]
+    public void The_README_lists_every_package_the_script_installs(string script)
+    {
+        // Each ensure_packages call, its continuation lines joined; the package is what follows the colon.
+        string text = File.ReadAllText(Path.Combine(Repo.Root, script)).Replace("\\\n", " ", StringComparison.Ordinal);
+        var packages = text.Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.StartsWith("ensure_packages ", StringComparison.Ordinal))
+            .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+            .Select(pair => pair[(pair.IndexOf(':', StringComparison.Ordinal) + 1)..])
+            .Distinct()
+            .ToList();
+        Assert.True(packages.Count >= 5, $"found only {packages.Count} packages in {script}");
+        string row = Assert.Single(File.ReadAllLines(Path.Combine(Repo.Root, "README.md")),
+            l => l.StartsWith($"| `{script}` |", StringComparison.Ordinal));
+        var listed = row.Split('|')[2].Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(packages, p => Assert.Contains(p, listed));
+    }
+}
