@@ -39,7 +39,7 @@ if [ -z "$binary" ]; then
   scripts/publish.sh "$work/publish" >&2
   # The package takes the one file; anything else there would be a publish that changed under us.
   published=$(cd "$work/publish" && ls -A)
-  [ "$published" = flanneld ] || die "scripts/publish.sh left more than flanneld in its folder: $(echo $published)"
+  [ "$published" = flanneld ] || die "scripts/publish.sh left more than flanneld in its folder: $(echo "$published" | tr "\n" " ")"
   binary=$work/publish/flanneld
 fi
 [ -f "$binary" ] || die "no flanneld binary at $binary"
