@@ -28,6 +28,5 @@ progress() {
 }
 echo "dotnet publish flanneld ($rid, NativeAOT) into $out: compiling, then generating native code (about 2 minutes the first time)" >&2
 dotnet publish src/Flannel.Daemon -c Release -r "$rid" -p:PublishAot=true -o "$out" -nologo -v minimal 2>&1 | progress >&2
-rm -f "$out"/*.dbg
 echo "published $out/flanneld ($(du -k "$out/flanneld" | cut -f1) KiB) in $SECONDS s" >&2
 echo "$out/flanneld"
