@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # the HostIntegration tests start for their firewalld, NetworkManager and systemd stand-ins.
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps openssl:openssl \
   systemd-analyze:systemd gcc:gcc dockerd:docker.io busybox:busybox-static iptables:iptables nft:nftables \
-  dbus-daemon:dbus
+  dbus-daemon:dbus systemd-nspawn:systemd-container debootstrap:debootstrap
 ensure_dotnet
 
 results=artifacts/test-results

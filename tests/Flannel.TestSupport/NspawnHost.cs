@@ -276,7 +276,7 @@ public sealed class NspawnHost : IAsyncDisposable
     /// <summary>
     /// The state of <paramref name="units"/> for a failure message: systemctl status, the last lines of each unit's
     /// journal (read from outside with <c>journalctl -D</c>: that works even when the host's systemd does not answer),
-    /// addresses, routes and the iptables rules.
+    /// addresses, routes and the iptables rules. The first unit gets the longest excerpt of its journal.
     /// </summary>
     public string Diagnose(params string[] units)
     {
@@ -289,7 +289,8 @@ public sealed class NspawnHost : IAsyncDisposable
         sb.Append(Exec(false, ["systemctl", "status", "--no-pager", "-l", "-n", "0", .. units]).Stdout);
         foreach (var unit in units)
         {
-            var journal = RunLong("journalctl", ["-D", $"{Root}/var/log/journal", "--no-pager", "-u", unit, "-n", "60"], TimeSpan.FromSeconds(30));
+            string lines = unit == units[0] ? "80" : "25";
+            var journal = RunLong("journalctl", ["-D", $"{Root}/var/log/journal", "--no-pager", "-u", unit, "-n", lines], TimeSpan.FromSeconds(30));
             sb.Append(CultureInfo.InvariantCulture, $"--- journalctl -u {unit}\n{journal.Stdout}{journal.Stderr}");
         }
         foreach (var command in (string[][])[["ip", "-br", "addr"], ["ip", "route"], ["iptables", "-S"], ["iptables", "-t", "nat", "-S"]])
