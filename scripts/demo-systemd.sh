@@ -192,7 +192,7 @@ for n in 1 2; do
   step "host $n: apt install ./$(basename "$deb")"
   # (dpkg's "Reading database ... N%" progress left out)
   on "$n" sh -c "cd /root && DEBIAN_FRONTEND=noninteractive apt install -y ./$(basename "$deb")" 2>&1 |
-    tr '\r' '\n' | grep -v '^(Reading database' || fail "apt install on host $n"
+    tr '\r' '\n' | grep -v -e '^(Reading database' -e '^$' || fail "apt install on host $n"
 
   step "host $n: edit /etc/default/flanneld (etcd endpoint, interface, masquerading)"
   on "$n" sed -i -e 's|^#FLANNELD_ETCD_ENDPOINTS=.*|FLANNELD_ETCD_ENDPOINTS=http://198.51.100.254:2379|' \
