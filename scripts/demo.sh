@@ -26,7 +26,8 @@ while [ $# -gt 0 ]; do
 done
 if [ "$(id -u)" != 0 ]; then echo "error: the demo creates network namespaces: run it as root" >&2; exit 1; fi
 
-ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps gcc:gcc iptables:iptables
+ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps gcc:gcc \
+  /usr/include/zlib.h:zlib1g-dev iptables:iptables
 if [ "$docker" = 1 ]; then
   ensure_packages dockerd:docker.io busybox:busybox-static iptables:iptables
   # docker.io's own binaries: another Docker's client may come first on PATH (e.g. /usr/local/bin/docker).

@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 
 # docker.io (dockerd, docker, containerd, runc), busybox-static and iptables/nftables: the end-to-end test that runs
 # a real dockerd in each simulated host (tests/Flannel.TestSupport/DockerHost.cs). dbus (dbus-daemon): the private bus
-# the HostIntegration tests start for their firewalld, NetworkManager and systemd stand-ins.
+# the HostIntegration tests start for their firewalld, NetworkManager and systemd stand-ins. gcc and zlib1g-dev: the
+# native publish links with them. lintian and dpkg-dev (dpkg-shlibdeps): the Debian package and its test. None of
+# them starts a service while it is installed (lib.sh).
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps openssl:openssl \
-  systemd-analyze:systemd gcc:gcc dockerd:docker.io busybox:busybox-static iptables:iptables nft:nftables \
-  dbus-daemon:dbus systemd-nspawn:systemd-container debootstrap:debootstrap
+  systemd-analyze:systemd gcc:gcc /usr/include/zlib.h:zlib1g-dev dockerd:docker.io busybox:busybox-static \
+  iptables:iptables nft:nftables dbus-daemon:dbus lintian:lintian dpkg-shlibdeps:dpkg-dev \
+  systemd-nspawn:systemd-container debootstrap:debootstrap
 ensure_dotnet
 
 results=artifacts/test-results

@@ -54,14 +54,14 @@ internal static class Processes
     /// writes (FLANNEL_*, DOCKER_OPT*), plus <paramref name="env"/>, in the repository root unless told otherwise.
     /// </summary>
     public static CommandResult Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
-        string? workingDirectory = null)
+        string? workingDirectory = null, TimeSpan? timeout = null)
     {
         var changes = new Dictionary<string, string?> { ["FLANNEL_*"] = null, ["DOCKER_OPT*"] = null };
         foreach (var (name, value) in env ?? new Dictionary<string, string>())
         {
             changes[name] = value;
         }
-        return Command.TryRun(program, args, changes, workingDirectory ?? Repo.Root);
+        return Command.TryRun(program, args, changes, workingDirectory ?? Repo.Root, timeout);
     }
 
     /// <summary>

@@ -22,11 +22,13 @@ public static class Command
 
     /// <summary>
     /// Runs the program with changes to the inherited environment (a null value removes the variable, a name ending in
-    /// <c>*</c> removes every variable with that prefix) and an optional working directory.
+    /// <c>*</c> removes every variable with that prefix) and an optional working directory; it is killed after
+    /// <paramref name="timeout"/> (60 s unless told).
     /// </summary>
     public static CommandResult TryRun(string program, IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string?>? environment, string? workingDirectory = null)
+        IReadOnlyDictionary<string, string?>? environment, string? workingDirectory = null, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? Timeout;
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
@@ -65,12 +67,12 @@ public static class Command
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
+        if (!process.WaitForExit(limit))
         {
             // Only this process (and its children), by the pid we started.
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            throw new InvalidOperationException($"`{commandLine}` did not finish in {Timeout.TotalSeconds} s; killed pid {process.Id}");
+            throw new InvalidOperationException($"`{commandLine}` did not finish in {limit.TotalSeconds} s; killed pid {process.Id}");
         }
         return new CommandResult(commandLine, process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
