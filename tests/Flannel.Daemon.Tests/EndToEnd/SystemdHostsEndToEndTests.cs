@@ -47,8 +47,8 @@ public sealed partial class SystemdHostsEndToEndTests(ITestOutputHelper output)
         string tree = NspawnHost.Tree(Repo.Root);
         Step($"tree {tree}");
         await using var bed = await Testbed.CreateAsync();
-        string? deb = FlannelPackage.Build(Path.Combine(bed.Directory, "pkg"));
-        Step(deb is null ? "no scripts/package-deb.sh: the package's files are staged from packaging/" : $"built {Path.GetFileName(deb)}");
+        string deb = FlannelPackage.Deb;
+        Step($"scripts/package-deb.sh: {Path.GetFileName(deb)}");
         // "Comment" is no key of the network config: flanneld warns about it and runs (the warning journalctl shows).
         bed.Etcdctl(true, "put", "/coreos.com/network/config",
             $$"""{"Network":"{{network}}","Backend":{"Type":"{{backend}}"},"Comment":"written by the systemd end-to-end test"}""");
@@ -78,7 +78,7 @@ public sealed partial class SystemdHostsEndToEndTests(ITestOutputHelper output)
         }
     }
 
-    private async Task RunAsync(Testbed bed, NspawnHost[] hosts, string? deb, Action<string> step)
+    private async Task RunAsync(Testbed bed, NspawnHost[] hosts, string deb, Action<string> step)
     {
         string image = DockerHost.WriteBusyboxImage(bed.Directory);
         var subnet = new Dictionary<string, string>[hosts.Length];
@@ -89,6 +89,7 @@ public sealed partial class SystemdHostsEndToEndTests(ITestOutputHelper output)
             string container = $"c{i + 1}";
 
             output.WriteLine($"[{host.Name}] apt install ./flannel-cs_*.deb\n{FlannelPackage.Install(host, deb).Trim()}");
+            Assert.Equal("install ok installed", host.Exec(true, "dpkg-query", "-W", "-f=${Status}", "flannel-cs").Stdout.Trim());
             foreach (var installed in (string[])["/usr/bin/flanneld", "/usr/bin/mk-docker-opts.sh", "/lib/systemd/system/flanneld.service",
                          "/lib/systemd/system/docker.service.d/flannel.conf", "/etc/default/flanneld"])
             {
