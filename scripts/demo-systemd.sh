@@ -27,10 +27,12 @@ done
 case "$backend" in host-gw|vxlan|udp) ;; *) echo "unknown backend: $backend ($usage)" >&2; exit 2 ;; esac
 if [ "$(id -u)" != 0 ]; then echo "error: the demo boots containers and creates network namespaces: run it as root" >&2; exit 1; fi
 
-# systemd-container (systemd-nspawn) and debootstrap for the hosts, busybox-static for the container image; docker.io
-# only goes into the hosts' tree, never onto this machine.
+# systemd-container (systemd-nspawn) and debootstrap for the hosts, busybox-static for the container image, dpkg-dev
+# and binutils for scripts/package-deb.sh; gcc and zlib1g-dev link the native flanneld. docker.io only goes into the
+# hosts' tree, never onto this machine.
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 nsenter:util-linux systemd-nspawn:systemd-container \
-  debootstrap:debootstrap busybox:busybox-static
+  debootstrap:debootstrap busybox:busybox-static dpkg-shlibdeps:dpkg-dev readelf:binutils
+[ -n "${FLANNELD_BINARY:-}" ] || ensure_packages gcc:gcc /usr/include/zlib.h:zlib1g-dev
 
 work=$(mktemp -d /tmp/flannel-demo-systemd.XXXXXX)
 p="fd$(printf '%04x' $((RANDOM % 65536)))"   # names unique to this run: namespaces, machines, cgroups
