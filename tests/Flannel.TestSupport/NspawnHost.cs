@@ -40,6 +40,7 @@ public sealed class NspawnHost : IAsyncDisposable
     private static readonly ConcurrentDictionary<NspawnHost, byte> Live = new();
     private readonly string _dir;
     private readonly string _consoleLog;
+    private readonly object _consoleLock = new();
     private readonly List<Process> _processes = [];
     private Process? _nspawn;
     private int _disposed;
@@ -90,7 +91,7 @@ public sealed class NspawnHost : IAsyncDisposable
     {
         get
         {
-            lock (_consoleLog)
+            lock (_consoleLock)
             {
                 return File.Exists(_consoleLog) ? File.ReadAllText(_consoleLog) : "";
             }
@@ -217,7 +218,7 @@ public sealed class NspawnHost : IAsyncDisposable
         string? line;
         while ((line = await reader.ReadLineAsync()) is not null)
         {
-            lock (_consoleLog)
+            lock (_consoleLock)
             {
                 File.AppendAllText(_consoleLog, line + "\n");
             }
