@@ -26,7 +26,8 @@ done
 # them starts a service while it is installed (lib.sh).
 ensure_packages etcd:etcd-server etcdctl:etcd-client ip:iproute2 ping:iputils-ping sysctl:procps openssl:openssl \
   systemd-analyze:systemd gcc:gcc /usr/include/zlib.h:zlib1g-dev dockerd:docker.io busybox:busybox-static \
-  iptables:iptables nft:nftables dbus-daemon:dbus lintian:lintian dpkg-shlibdeps:dpkg-dev
+  iptables:iptables nft:nftables dbus-daemon:dbus lintian:lintian dpkg-shlibdeps:dpkg-dev \
+  systemd-nspawn:systemd-container debootstrap:debootstrap
 ensure_dotnet
 
 # A stage: "== NAME" when it starts, "== NAME ... done in 54 s" when it ends (SECONDS counts from the script's start).

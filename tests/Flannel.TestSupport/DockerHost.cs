@@ -126,11 +126,16 @@ public sealed class DockerHost : IAsyncDisposable
         }
     }
 
-    /// <summary>A root filesystem with the host's static busybox, its applets as symlinks, /etc/passwd and /etc/group.</summary>
-    private void ImportImage()
+    private void ImportImage() => Docker(true, "import", WriteBusyboxImage(_dir), Image);
+
+    /// <summary>
+    /// Writes <c>DIR/rootfs.tar</c>, the root filesystem of <see cref="Image"/> (for <c>docker import</c>): the host's
+    /// static busybox, its applets as symlinks, /etc/passwd and /etc/group. Returns the tar's path.
+    /// </summary>
+    public static string WriteBusyboxImage(string dir)
     {
         string busybox = Resolve("busybox", "/bin/busybox", "/usr/bin/busybox");
-        string rootfs = Path.Combine(_dir, "rootfs");
+        string rootfs = Path.Combine(dir, "rootfs");
         foreach (var d in (string[])["bin", "etc", "tmp", "proc", "sys", "dev", "root"])
         {
             Directory.CreateDirectory(Path.Combine(rootfs, d));
@@ -146,9 +151,9 @@ public sealed class DockerHost : IAsyncDisposable
         }
         File.WriteAllText(Path.Combine(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
         File.WriteAllText(Path.Combine(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
-        string tar = Path.Combine(_dir, "rootfs.tar");
+        string tar = Path.Combine(dir, "rootfs.tar");
         Command.Run("tar", "-C", rootfs, "-cf", tar, ".");
-        Docker(true, "import", tar, Image);
+        return tar;
     }
 
     /// <summary><c>docker -H unix://SOCKET args...</c> (the client runs in the root namespace; only the socket matters).</summary>
