@@ -9,13 +9,14 @@
 # The combined value starts with a space (flanneld's does too); a value the combined variable already has (from the
 # environment or the env file) comes first. Every DOCKER_OPT_* variable set when the options are collected is
 # written, sorted by name, as flanneld's script does. Exit status 1 for a bad option, a missing or unreadable flannel
-# env file (or one without FLANNEL_SUBNET), an invalid FLANNEL_IPMASQ, a docker env file that cannot be written, or a
+# env file (or one without a subnet), an invalid FLANNEL_IPMASQ, a docker env file that cannot be written, or a
 # route to this host's subnet via another host (that check runs after the file is written).
 #
 # Where it differs from flannel's script (v0.28.9 dist/mk-docker-opts.sh):
 #   - -h prints the help on standard output and exits 0 (flannel's: standard error, exit 1); a bad option still
 #     prints it on standard error and exits 1.
-#   - a flannel env file that is missing or has no FLANNEL_SUBNET is an error, and the docker env file is left alone
+#   - a flannel env file that is missing or has no subnet (FLANNEL_SUBNET or FLANNEL_IPV6_SUBNET) is an error, and
+#     the docker env file is left alone
 #     (flannel's writes DOCKER_OPTS="" and exits 0, so dockerd starts on its default bridge, off the overlay).
 # POSIX sh only: it runs under dash, busybox sh and bash.
 
@@ -136,8 +137,8 @@ case $flannel_env in
 	*/*) . "$flannel_env" ;;
 	*) . "./$flannel_env" ;;
 esac
-if [ -z "${FLANNEL_SUBNET-}" ]; then
-	echo "$0: $flannel_env has no FLANNEL_SUBNET (is it flanneld's subnet file?); docker options not written" >&2
+if [ -z "${FLANNEL_SUBNET-}" ] && [ -z "${FLANNEL_IPV6_SUBNET-}" ]; then
+	echo "$0: $flannel_env has no FLANNEL_SUBNET (nor FLANNEL_IPV6_SUBNET; is it flanneld's subnet file?); docker options not written" >&2
 	exit 1
 fi
 

@@ -156,7 +156,7 @@ public sealed class MkDockerOptsScriptTests : IDisposable
     {
         var result = Run("FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_MTU=1450\n", []);
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"{Repo.MkDockerOpts}: {_dir.File("subnet.env")} has no FLANNEL_SUBNET (is it flanneld's subnet file?); docker options not written\n",
+        Assert.Equal($"{Repo.MkDockerOpts}: {_dir.File("subnet.env")} has no FLANNEL_SUBNET (nor FLANNEL_IPV6_SUBNET; is it flanneld's subnet file?); docker options not written\n",
             result.Stderr);
         Assert.False(File.Exists(DockerEnv));
         var directory = RunScript(["-f", _dir.Path, "-d", DockerEnv]);
