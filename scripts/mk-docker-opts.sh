@@ -16,8 +16,8 @@
 #   - -h prints the help on standard output and exits 0 (flannel's: standard error, exit 1); a bad option still
 #     prints it on standard error and exits 1.
 #   - a flannel env file that is missing or has no subnet (FLANNEL_SUBNET or FLANNEL_IPV6_SUBNET) is an error, and
-#     the docker env file is left alone
-#     (flannel's writes DOCKER_OPTS="" and exits 0, so dockerd starts on its default bridge, off the overlay).
+#     the docker env file is left alone (flannel's writes DOCKER_OPTS="" and exits 0, so dockerd starts on its default
+#     bridge, off the overlay).
 # POSIX sh only: it runs under dash, busybox sh and bash.
 
 usage() {
