@@ -2,15 +2,6 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Subnet;
 
-/// <summary>What the subnet file of a previous run says (compat §4): used to ask for the same subnet again.</summary>
-public sealed record PreviousSubnets(Ip4Network? Network, Ip4Network? Subnet, Ip6Network? Ipv6Network, Ip6Network? Ipv6Subnet)
-{
-    public static readonly PreviousSubnets None = new(null, null, null, null);
-}
-
-/// <summary>A subnet file as read: its variables (after godotenv's unquoting) and the subnets they name.</summary>
-public sealed record SubnetFileContents(PreviousSubnets Subnets, IReadOnlyDictionary<string, string> Values);
-
 /// <summary>Reads flannel's subnet.env (<c>KEY=value</c> lines, as godotenv parses them).</summary>
 public static class SubnetFile
 {

@@ -3,28 +3,6 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Host;
 
-public sealed record InterfaceOptions
-{
-    /// <summary><c>--iface</c>: names or addresses, tried in order.</summary>
-    public IReadOnlyList<string> Ifaces { get; init; } = [];
-
-    /// <summary><c>--iface-regex</c>: matched against addresses first, then names.</summary>
-    public IReadOnlyList<string> IfaceRegexes { get; init; } = [];
-
-    /// <summary><c>--iface-can-reach</c>: the interface used to reach this address.</summary>
-    public string? IfaceCanReach { get; init; }
-
-    /// <summary><c>--public-ip</c>: advertised instead of the interface address.</summary>
-    public string? PublicIp { get; init; }
-}
-
-public sealed class InterfaceSelectionException : Exception
-{
-    public InterfaceSelectionException(string message) : base(message) { }
-    public InterfaceSelectionException() { }
-    public InterfaceSelectionException(string message, Exception inner) : base(message, inner) { }
-}
-
 /// <summary>flanneld's external interface lookup (<c>pkg/ipmatch LookupExtIface</c>, compat §3).</summary>
 public static class ExternalInterfaceSelector
 {

@@ -79,32 +79,3 @@ public sealed record Route(
         _ => ((byte)scope).ToString(CultureInfo.InvariantCulture),
     };
 }
-
-/// <summary>rtm_scope / ifa_scope: how far a route or address reaches (rtnetlink.h <c>enum rt_scope_t</c>).</summary>
-#pragma warning disable CA1028 // the kernel field is a u8
-public enum RouteScope : byte
-#pragma warning restore CA1028
-{
-    Universe = 0,
-    Site = 200,
-    Link = 253,
-    Host = 254,
-    Nowhere = 255,
-}
-
-/// <summary>Well-known rtm_protocol values (rtnetlink.h RTPROT_*).</summary>
-public static class RouteProtocol
-{
-    public const byte Unspecified = 0;
-    public const byte Redirect = 1;
-    public const byte Kernel = 2;
-    public const byte Boot = 3;
-    public const byte Static = 4;
-}
-
-/// <summary>Well-known routing table ids (rtnetlink.h RT_TABLE_*).</summary>
-public static class RouteTable
-{
-    public const byte Main = 254;
-    public const byte Local = 255;
-}

@@ -2,7 +2,6 @@ using System.Net.NetworkInformation;
 using Flannel.Backends.Interop;
 using Flannel.Subnet.Ip;
 using Tmds.Linux;
-using static Flannel.Backends.Interop.LinuxNetlink;
 using static Flannel.Backends.Interop.LinuxRtnetlink;
 
 namespace Flannel.Backends.Netlink;

@@ -1,9 +1,4 @@
-using Flannel.Subnet.Ip;
-
 namespace Flannel.Backends.Udp;
-
-/// <summary>One peer host as the packet pump sees it: its subnet and where its datagrams go.</summary>
-public readonly record struct UdpPeer(Ip4Network Subnet, Ip4Address PublicIP);
 
 /// <summary>
 /// An immutable snapshot of the peers, looked up per packet without allocation: by inner destination (a hash per

@@ -6,19 +6,6 @@ using LibC = Tmds.Linux.LibC;
 
 namespace Flannel.Backends.Udp;
 
-/// <summary>What the TUN-side step did with one read.</summary>
-internal enum TunVerdict
-{
-    /// <summary>Queued on the send batch.</summary>
-    Queued,
-
-    /// <summary>Dropped and counted.</summary>
-    Dropped,
-
-    /// <summary>No route: counted as dropped, and an ICMP net-unreachable waits in <see cref="TunToWire.Icmp"/>.</summary>
-    Unreachable,
-}
-
 /// <summary>
 /// The TUN-to-wire direction of one queue: several non-blocking reads per wake-up into reused native slots, TSO
 /// super-packets cut in userspace, everything for the batch sent with one sendmmsg (UDP_SEGMENT runs per peer).

@@ -1,7 +1,6 @@
 using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
 using Flannel.Backends.Tun;
-using Flannel.Subnet.Leases;
 
 namespace Flannel.Backends.Udp;
 

@@ -2,7 +2,6 @@ using Flannel.Backends.Host;
 using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
 using Flannel.Backends.Tun;
-using Flannel.Subnet;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
 using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
-using Flannel.Subnet.Leases;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Backends.Vxlan;

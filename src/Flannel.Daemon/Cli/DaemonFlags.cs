@@ -1,5 +1,3 @@
-using Flannel.Subnet;
-
 namespace Flannel.Daemon.Cli;
 
 /// <summary>Every flanneld flag that applies in etcd mode (compat §3), plus ours, grouped as the README lists them.</summary>

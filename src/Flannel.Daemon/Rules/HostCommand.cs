@@ -2,9 +2,6 @@ using System.Diagnostics;
 
 namespace Flannel.Daemon.Rules;
 
-/// <summary>The result of a host program run by the rules code.</summary>
-public sealed record HostCommandResult(int ExitCode, string Stdout, string Stderr);
-
 /// <summary>
 /// Runs the host's packet-filter programs (iptables, iptables-restore, nft from Debian's packages: rules are never
 /// written by any other path). A prefix such as <c>ip netns exec NS</c> lets tests run them in a namespace.
@@ -60,12 +57,4 @@ public sealed class HostCommand(IReadOnlyList<string>? prefix = null)
             return result;
         }
     }
-}
-
-/// <summary>The packet-filter rules could not be applied or read.</summary>
-public sealed class RulesException : Exception
-{
-    public RulesException() { }
-    public RulesException(string message) : base(message) { }
-    public RulesException(string message, Exception inner) : base(message, inner) { }
 }

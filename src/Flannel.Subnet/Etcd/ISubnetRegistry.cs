@@ -34,29 +34,3 @@ public interface ISubnetRegistry
     /// </summary>
     Task<string?> FindV2ConfigAsync(CancellationToken ct) => Task.FromResult<string?>(null);
 }
-
-public sealed record LeaseSnapshot(IReadOnlyList<Lease> Leases, long Revision);
-
-public enum WatchChangeKind
-{
-    Put,
-    Delete,
-}
-
-/// <summary>One key change in a watch response; <see cref="Lease"/> is null for a deletion.</summary>
-public sealed record WatchChange(WatchChangeKind Kind, SubnetKey Key, Lease? Lease);
-
-/// <summary>The changes of one watch response and the revision up to which everything has been seen.</summary>
-public sealed record WatchBatch(IReadOnlyList<WatchChange> Changes, long Revision);
-
-public sealed class WatchCompactedException : Exception
-{
-    public WatchCompactedException(long compactRevision)
-        : base($"watch revision compacted (compact revision {compactRevision})") => CompactRevision = compactRevision;
-
-    public WatchCompactedException() { }
-    public WatchCompactedException(string message) : base(message) { }
-    public WatchCompactedException(string message, Exception inner) : base(message, inner) { }
-
-    public long CompactRevision { get; }
-}

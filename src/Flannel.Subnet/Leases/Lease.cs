@@ -13,12 +13,3 @@ public sealed record Lease(SubnetKey Key, LeaseAttrs Attrs, long EtcdLeaseId, lo
     /// <summary>Same subnet and same published attributes (revision and etcd lease aside).</summary>
     public bool SameContent(Lease other) => Key == other.Key && Attrs == other.Attrs;
 }
-
-public enum LeaseEventKind
-{
-    Added,
-    Removed,
-}
-
-/// <summary>A peer lease appeared or changed (<see cref="LeaseEventKind.Added"/>) or went away; a removal carries the last known attrs.</summary>
-public sealed record LeaseEvent(LeaseEventKind Kind, Lease Lease);

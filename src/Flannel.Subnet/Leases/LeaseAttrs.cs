@@ -158,11 +158,3 @@ public sealed record LeaseAttrs(
         return Ip6Address.TryParse(s, out var ip) ? ip : throw new LeaseDecodeException($"PublicIPv6 is not an IPv6 address: \"{s}\"");
     }
 }
-
-/// <summary>A lease value that cannot be decoded; such a lease is skipped with a warning.</summary>
-public sealed class LeaseDecodeException : Exception
-{
-    public LeaseDecodeException(string message) : base(message) { }
-    public LeaseDecodeException(string message, Exception inner) : base(message, inner) { }
-    public LeaseDecodeException() { }
-}

@@ -1,6 +1,4 @@
 using Flannel.Backends;
-using Flannel.Subnet.Ip;
-using Flannel.Subnet.Leases;
 
 namespace Flannel.Daemon.Commands.Status;
 

@@ -1,6 +1,5 @@
 using Etcdserverpb;
 using Flannel.Subnet.Etcd;
-using Flannel.Subnet.Leases;
 using Lease = Flannel.Subnet.Leases.Lease;
 
 namespace Flannel.Daemon.Commands.Status;

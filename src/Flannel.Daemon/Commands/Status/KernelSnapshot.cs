@@ -3,11 +3,6 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Daemon.Commands.Status;
 
-/// <summary>The flannel device as the kernel has it.</summary>
-/// <param name="Name">flannel.VNI or flannel0.</param>
-/// <param name="Index">Its interface index, the one routes, neighbours and FDB entries refer to.</param>
-public sealed record StatusDevice(string Name, int Index);
-
 /// <summary>What this host's kernel holds, read once: the input of <see cref="DriftAnalyzer"/> next to the leases.</summary>
 /// <param name="Device">The backend's device; null when it does not exist (or host-gw, which has none).</param>
 /// <param name="Routes">The IPv4 routes of the main table.</param>

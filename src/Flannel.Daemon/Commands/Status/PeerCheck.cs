@@ -40,18 +40,3 @@ internal sealed class PeerCheck(string subnet, List<StatusDrift> drift)
         : _missing.Count == _expected ? (ProgrammedStates.No, "missing " + string.Join(", ", _missing))
         : (ProgrammedStates.Partly, "missing " + string.Join(", ", _missing));
 }
-
-public static class DriftKinds
-{
-    public const string Missing = "missing";
-    public const string Stale = "stale";
-    public const string Wrong = "wrong";
-}
-
-public static class DriftEntries
-{
-    public const string Device = "device";
-    public const string Route = "route";
-    public const string Neighbour = "neighbour";
-    public const string Fdb = "fdb";
-}

@@ -1,27 +1,6 @@
 using Flannel.Subnet.Config;
-using Flannel.Subnet.Ip;
-using Flannel.Subnet.Leases;
 
 namespace Flannel.Daemon.Commands.Status;
-
-/// <summary>A lease read from etcd with what is left of its etcd lease.</summary>
-/// <param name="Remaining">The etcd lease's remaining TTL; null for a key without lease (a reservation, which never
-/// expires); negative when etcd no longer knows the lease.</param>
-public sealed record LeaseWithTtl(Lease Lease, TimeSpan? Remaining);
-
-/// <summary>How this host's own lease is recognised; it is never a peer.</summary>
-/// <param name="Subnet">FLANNEL_SUBNET of the subnet file (masked), if any.</param>
-/// <param name="PublicIp">--public-ip, if given.</param>
-/// <param name="Source">Where it came from, for the report ("/run/flannel/subnet.env", "--public-ip").</param>
-public sealed record OwnHost(Ip4Network? Subnet, Ip4Address? PublicIp, string Source)
-{
-    public static readonly OwnHost Unknown = new(null, null, "");
-
-    public bool IsKnown => Subnet is not null || PublicIp is not null;
-
-    public bool Owns(Lease lease) =>
-        (Subnet is { } s && lease.Key.Subnet.Network == s.Network) || (PublicIp is { } ip && lease.Attrs.PublicIP == ip);
-}
 
 /// <summary>Everything <see cref="DriftAnalyzer"/> compares: the config and leases from etcd, the kernel's state.</summary>
 public sealed record StatusInputs(NetworkConfig Config, string ConfigKey, IReadOnlyList<LeaseWithTtl> Leases, OwnHost Own, KernelSnapshot Kernel);

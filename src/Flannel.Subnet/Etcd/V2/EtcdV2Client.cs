@@ -5,17 +5,6 @@ using System.Text.Json;
 
 namespace Flannel.Subnet.Etcd.V2;
 
-/// <summary>One key of etcd's v2 keyspace: a value, or a directory of nodes; <see cref="Ttl"/> in seconds when it expires.</summary>
-public sealed record V2Node(string Key, string? Value, bool Dir, long? Ttl, IReadOnlyList<V2Node> Nodes);
-
-/// <summary>The v2 API answered with an error the operator has to act on (not served, credentials, TLS).</summary>
-public sealed class EtcdV2Exception : Exception
-{
-    public EtcdV2Exception() { }
-    public EtcdV2Exception(string message) : base(message) { }
-    public EtcdV2Exception(string message, Exception inner) : base(message, inner) { }
-}
-
 /// <summary>
 /// Reads etcd's v2 keyspace over its HTTP API (<c>GET /v2/keys/...</c>; etcd 3.4 serves it with <c>--enable-v2</c>),
 /// where flanneld up to v0.17 kept the config and leases. Same endpoints, TLS files and username/password (HTTP basic

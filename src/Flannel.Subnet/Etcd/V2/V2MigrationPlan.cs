@@ -4,36 +4,6 @@ using Flannel.Subnet.Leases;
 
 namespace Flannel.Subnet.Etcd.V2;
 
-public enum MigrationAction
-{
-    /// <summary>Absent in v3: copied (with --apply).</summary>
-    Copy,
-
-    /// <summary>In v3 with other content, and --force given: overwritten (with --apply).</summary>
-    Overwrite,
-
-    /// <summary>In v3 with the same content: nothing to do.</summary>
-    Unchanged,
-
-    /// <summary>In v3 with other content: kept, because --force was not given.</summary>
-    KeepV3,
-
-    /// <summary>A lease, and --leases was not given.</summary>
-    NotAsked,
-
-    /// <summary>Not a valid flannel config or lease: never copied.</summary>
-    Invalid,
-
-    /// <summary>The v2 keyspace has no config.</summary>
-    Missing,
-}
-
-/// <summary>One key to migrate: its v3 path, what v2 holds (value, seconds left) and v3 now, and what will be done.</summary>
-public sealed record MigrationItem(string Key, string Kind, string? V2Value, long? TtlSeconds, string? V3Value, MigrationAction Action, string Note)
-{
-    public bool Writes => Action is MigrationAction.Copy or MigrationAction.Overwrite;
-}
-
 /// <summary>
 /// Decides, without touching etcd, what <c>flanneld migrate-v2</c> does with each v2 key: the config at
 /// <c>PREFIX/config</c> and the leases under <c>PREFIX/subnets/</c> go to the same keys in v3; a v3 key that exists is

@@ -8,10 +8,3 @@ public interface ILoopHealth
 {
     void Report(string loopName, TimeSpan bound);
 }
-
-public sealed class NullLoopHealth : ILoopHealth
-{
-    public static readonly NullLoopHealth Instance = new();
-
-    public void Report(string loopName, TimeSpan bound) { }
-}

@@ -1,0 +1,20 @@
+namespace Flannel.Backends.Netlink;
+
+/// <summary>Which rtnetlink multicast groups a <see cref="NetlinkWatcher"/> joins.</summary>
+[Flags]
+public enum NetlinkGroups
+{
+    None = 0,
+
+    /// <summary>RTNLGRP_LINK: links created, changed (up/down, MTU, ...) and deleted.</summary>
+    Links = 1,
+
+    /// <summary>RTNLGRP_IPV4_IFADDR: IPv4 addresses added and removed.</summary>
+    Ipv4Addresses = 2,
+
+    /// <summary>RTNLGRP_IPV4_ROUTE: IPv4 routes added, replaced and deleted.</summary>
+    Ipv4Routes = 4,
+
+    /// <summary>RTNLGRP_NEIGH: neighbour (ARP) entries and bridge / vxlan FDB entries added, changed and deleted.</summary>
+    Neighbours = 8,
+}

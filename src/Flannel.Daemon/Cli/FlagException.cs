@@ -1,0 +1,11 @@
+namespace Flannel.Daemon.Cli;
+
+public sealed class FlagException : Exception
+{
+    public FlagException(string message, bool isHelp) : base(message) => IsHelp = isHelp;
+    public FlagException(string message) : base(message) { }
+    public FlagException() { }
+    public FlagException(string message, Exception inner) : base(message, inner) { }
+
+    public bool IsHelp { get; }
+}

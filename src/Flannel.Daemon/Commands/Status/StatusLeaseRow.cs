@@ -1,0 +1,15 @@
+namespace Flannel.Daemon.Commands.Status;
+
+/// <summary>
+/// One lease. <see cref="Programmed"/> is one of the <see cref="ProgrammedStates"/>; <see cref="Detail"/> says what is
+/// missing or why nothing is expected.
+/// </summary>
+/// <param name="ExpiresInSeconds">The etcd lease's remaining TTL; null when the key has no lease (never expires).</param>
+public sealed record StatusLeaseRow(
+    string Subnet,
+    string PublicIP,
+    string BackendType,
+    long? ExpiresInSeconds,
+    bool Own,
+    string Programmed,
+    string? Detail);

@@ -1,0 +1,5 @@
+using Flannel.Subnet.Leases;
+
+namespace Flannel.Subnet.Etcd;
+
+public sealed record LeaseSnapshot(IReadOnlyList<Lease> Leases, long Revision);

@@ -1,0 +1,7 @@
+namespace Flannel.Subnet.Etcd;
+
+public enum WatchChangeKind
+{
+    Put,
+    Delete,
+}

@@ -1,0 +1,7 @@
+namespace Flannel.Subnet.Leases;
+
+public enum LeaseEventKind
+{
+    Added,
+    Removed,
+}
