@@ -8,7 +8,8 @@ public static class Command
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <returns>Standard output.</returns>
-    /// <exception cref="InvalidOperationException">The program exited non-zero or did not finish in 60 s.</exception>
+    /// <exception cref="InvalidOperationException">The program exited non-zero.</exception>
+    /// <exception cref="TimeoutException">It did not finish in 60 s (killed, by its pid; the message has its output).</exception>
     public static string Run(string program, params string[] arguments)
     {
         var result = TryRun(program, arguments);
@@ -72,7 +73,7 @@ public static class Command
             // Only this process (and its children), by the pid we started.
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            throw new InvalidOperationException($"`{commandLine}` did not finish in {limit.TotalSeconds} s; killed pid {process.Id}");
+            throw new TimeoutException($"`{commandLine}` did not finish in {limit.TotalSeconds} s; killed pid {process.Id}\n{stdout.Result}{stderr.Result}");
         }
         return new CommandResult(commandLine, process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }

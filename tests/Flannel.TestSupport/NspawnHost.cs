@@ -103,7 +103,7 @@ public sealed class NspawnHost : IAsyncDisposable
     /// </summary>
     public static string Tree(string repoRoot)
     {
-        var r = RunLong(System.IO.Path.Combine(repoRoot, "scripts", "nspawn-tree.sh"), [], TimeSpan.FromMinutes(10));
+        var r = Command.TryRun(System.IO.Path.Combine(repoRoot, "scripts", "nspawn-tree.sh"), [], null, timeout: TimeSpan.FromMinutes(10));
         if (r.ExitCode != 0)
         {
             throw new InvalidOperationException(
@@ -233,7 +233,7 @@ public sealed class NspawnHost : IAsyncDisposable
 
     public CommandResult Exec(bool check, TimeSpan timeout, params string[] command)
     {
-        var r = RunLong("nsenter", ["-t", InitPid.ToString(CultureInfo.InvariantCulture), "-a", "env", "-i", CleanPath, "LANG=C.UTF-8", "TERM=dumb", .. command], timeout);
+        var r = Command.TryRun("nsenter", ["-t", InitPid.ToString(CultureInfo.InvariantCulture), "-a", "env", "-i", CleanPath, "LANG=C.UTF-8", "TERM=dumb", .. command], null, timeout: timeout);
         return !check || r.ExitCode == 0 ? r : throw new InvalidOperationException($"on {Name}: {r}");
     }
 
@@ -291,7 +291,7 @@ public sealed class NspawnHost : IAsyncDisposable
         foreach (var unit in units)
         {
             string lines = unit == units[0] ? "80" : "25";
-            var journal = RunLong("journalctl", ["-D", $"{Root}/var/log/journal", "--no-pager", "-u", unit, "-n", lines], TimeSpan.FromSeconds(30));
+            var journal = Command.TryRun("journalctl", ["-D", $"{Root}/var/log/journal", "--no-pager", "-u", unit, "-n", lines], null, timeout: TimeSpan.FromSeconds(30));
             sb.Append(CultureInfo.InvariantCulture, $"--- journalctl -u {unit}\n{journal.Stdout}{journal.Stderr}");
         }
         foreach (var command in (string[][])[["ip", "-br", "addr"], ["ip", "route"], ["iptables", "-S"], ["iptables", "-t", "nat", "-S"]])
@@ -460,37 +460,5 @@ public sealed class NspawnHost : IAsyncDisposable
             }
         }
         return 0;
-    }
-
-    /// <summary>As <see cref="Command.TryRun(string, string[])"/>, with a timeout of the caller's choosing.</summary>
-    public static CommandResult RunLong(string program, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[k] = v;
-        }
-        string commandLine = string.Join(' ', [program, .. start.ArgumentList]);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"`{commandLine}` did not start");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            throw new TimeoutException($"`{commandLine}` did not finish in {timeout.TotalSeconds} s; killed pid {process.Id}\n{stdout.Result}{stderr.Result}");
-        }
-        return new CommandResult(commandLine, process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 }

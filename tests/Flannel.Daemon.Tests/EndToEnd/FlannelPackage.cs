@@ -32,8 +32,8 @@ internal static class FlannelPackage
             {
             }
         };
-        var r = NspawnHost.RunLong(Script, [dir], TimeSpan.FromMinutes(5),
-            new Dictionary<string, string> { ["FLANNELD_BINARY"] = FlanneldBinary.Path });
+        var r = Command.TryRun(Script, [dir], new Dictionary<string, string?> { ["FLANNELD_BINARY"] = FlanneldBinary.Path },
+            timeout: TimeSpan.FromMinutes(5));
         string deb = r.Stdout.Trim().Split('\n')[^1].Trim();
         return r.ExitCode == 0 && deb.EndsWith(".deb", StringComparison.Ordinal) && File.Exists(deb)
             ? deb
