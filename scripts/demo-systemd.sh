@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. scripts/demo-lib.sh
 
 backend=host-gw
 usage="usage: scripts/demo-systemd.sh [--backend host-gw|vxlan|udp]"
@@ -113,45 +114,18 @@ deb=$(FLANNELD_BINARY=$flanneld scripts/package-deb.sh "$work/pkg" | tail -1)
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
 
 step "underlay: a switch namespace with etcd at 198.51.100.254, hosts at 198.51.100.1 and .2"
-sw=${p}sw
-netns "$sw"
-ip -n "$sw" link add br0 type bridge
-ip -n "$sw" addr add 198.51.100.254/24 dev br0
-ip -n "$sw" link set br0 up
-ip -n "$sw" link set lo up
-# `ip netns exec` directly: $! is then etcd's pid, which the cleanup stops.
-ip netns exec "$sw" etcd --name demo --data-dir "$work/etcd" \
-  --listen-client-urls http://198.51.100.254:2379 --advertise-client-urls http://198.51.100.254:2379 \
-  --listen-peer-urls http://198.51.100.254:2380 --initial-advertise-peer-urls http://198.51.100.254:2380 \
-  --initial-cluster demo=http://198.51.100.254:2380 --log-level error --logger zap >"$work/etcd.log" 2>&1 &
-pids+=($!)
-etcdctl() { in_ns "$sw" env ETCDCTL_API=3 etcdctl --endpoints http://198.51.100.254:2379 "$@"; }
-for _ in $(seq 100); do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-etcdctl endpoint health || fail "etcd did not start"
+demo_switch_with_etcd
 config="{\"Network\":\"10.10.0.0/16\",\"Backend\":{\"Type\":\"$backend\"}}"
 echo "etcdctl put /coreos.com/network/config '$config'"
 etcdctl put /coreos.com/network/config "$config"
 
-# The image for the containers, without a registry: busybox-static and its applets.
-mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp" "$work/rootfs/root"
-cp "$(command -v busybox)" "$work/rootfs/bin/busybox"
-for a in $(busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$work/rootfs/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$work/rootfs/etc/passwd"
-printf 'root:x:0:\n' >"$work/rootfs/etc/group"
-tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+# The image for the containers, without a registry.
+demo_busybox_tar "$(command -v busybox)" "$work/busybox.tar"
 
 for n in 1 2; do
   h=${p}h$n
   step "host $n: boot $h with systemd (systemd-nspawn --boot in network namespace $h, eth0 198.51.100.$n)"
-  netns "$h"
-  ip link add "${p}v$n" netns "$sw" type veth peer name eth0 netns "$h"
-  ip -n "$sw" link set "${p}v$n" master br0 up
-  ip -n "$h" addr add "198.51.100.$n/24" dev eth0
-  ip -n "$h" link set eth0 up
-  ip -n "$h" link set lo up
-  # Forwarding off, as on a freshly booted host: dockerd turns it on and sets the FORWARD policy to DROP, so only
-  # flanneld's forward rules let the other host's traffic in.
-  in_ns "$h" sysctl -qw net.ipv4.ip_forward=0
+  demo_add_host "$n" 0 # forwarding off, as on a freshly booted host
   echo "$h" >"$work/hostname$n"
   printf '{ "cgroup-parent": "/%sd" }\n' "$h" >"$work/daemon$n.json"
   # The pitfalls (../shared/notes/systemd-in-nspawn.md): nspawn --keep-unit puts its cgroups under the caller's, so
