@@ -63,8 +63,7 @@ public static class NetworkConfigParser
         {
             throw new NetworkConfigException($"the config must be a JSON object ({{...}}), not {Kind(root)}: for example {Example}");
         }
-        var unknown = UnknownKey.Find(root, KnownKeys, "network config");
-        var warnings = unknown.Select(u => u.Describe()).ToList();
+        var unknown = new List<UnknownKey>();
         var raw = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in root.EnumerateObject())
         {
@@ -72,7 +71,12 @@ public static class NetworkConfigParser
             {
                 raw[known] = p.Value; // Go: the last occurrence wins.
             }
+            else
+            {
+                unknown.Add(new UnknownKey(p.Name, "network config", KeySuggester.Suggest(p.Name, KnownKeys)));
+            }
         }
+        var warnings = unknown.Select(u => u.Describe()).ToList();
 
         bool enable4 = GetBool(raw, "EnableIPv4", true);
         bool enable6 = GetBool(raw, "EnableIPv6", false);

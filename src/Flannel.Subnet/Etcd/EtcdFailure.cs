@@ -12,7 +12,8 @@ namespace Flannel.Subnet.Etcd;
 public static class EtcdFailure
 {
     /// <summary>
-    /// The cause of a failed connection, or null when <paramref name="e"/> is not one (etcd answered and refused).
+    /// The cause of a failed connection, or null when <paramref name="e"/> is not one (etcd answered, e.g. with
+    /// Unavailable "etcdserver: no leader", or refused).
     /// </summary>
     public static string? ConnectCause(RpcException e)
     {
@@ -37,11 +38,8 @@ public static class EtcdFailure
                     return $"the TLS handshake failed: {h.Message}";
             }
         }
-        if (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is { } other)
-        {
-            return other.Message;
-        }
-        return e.StatusCode == StatusCode.Unavailable ? Trim(e.Status.Detail) : null;
+        // Without a client-side exception the status came from etcd itself ("etcdserver: no leader"): it was reached.
+        return e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is { } other ? Trim(other.Message) : null;
     }
 
     /// <summary>"cannot reach etcd at A, B: cause", the text that replaces gRPC's detail of a failed connection.</summary>
