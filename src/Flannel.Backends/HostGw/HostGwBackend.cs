@@ -1,6 +1,3 @@
-using Flannel.Backends.Routing;
-using Flannel.Subnet.Leases;
-
 namespace Flannel.Backends.HostGw;
 
 /// <summary>
@@ -30,8 +27,6 @@ public sealed class HostGwBackend : IBackend
             // flanneld's wording: peers would route to an address that is not on the wire.
             throw new BackendException("your PublicIP differs from interface IP, meaning that probably you're on a NAT, which is not supported by host-gw backend");
         }
-        return Task.FromResult<IBackendNetwork>(new RouteNetwork(_context, _routes(),
-            i => new LeaseAttrs(i.PublicIP, BackendType: BackendTypes.HostGw), iface.Mtu, BackendTypes.HostGw,
-            (lease, i) => new RouteSpec(lease.Key.Subnet.Network, lease.Attrs.PublicIP, i.Index)));
+        return Task.FromResult<IBackendNetwork>(new HostGwNetwork(_context, _routes()));
     }
 }

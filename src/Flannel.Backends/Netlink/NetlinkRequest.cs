@@ -60,6 +60,20 @@ public sealed class NetlinkRequest
             $"delete fdb {MacText.Format(mac)} dst {destination} dev #{linkIndex}");
     }
 
+    /// <summary>As <see cref="RouteNetlink.AddAddress"/>.</summary>
+    public static NetlinkRequest AddAddress(int linkIndex, Ip4Network address)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
+        return new(RtnlRequests.Address(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, linkIndex, address), $"add address {address} dev #{linkIndex}");
+    }
+
+    /// <summary>As <see cref="RouteNetlink.DeleteAddress"/>.</summary>
+    public static NetlinkRequest DeleteAddress(int linkIndex, Ip4Network address)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
+        return new(RtnlRequests.Address(RTM_DELADDR, 0, linkIndex, address), $"delete address {address} dev #{linkIndex}");
+    }
+
     /// <summary>As <see cref="RouteNetlink.ReplaceRoute"/>.</summary>
     public static NetlinkRequest ReplaceRoute(Route route)
     {

@@ -1,4 +1,5 @@
 using Flannel.Backends.Host;
+using Flannel.Backends.KernelState;
 using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
 using Flannel.Backends.Tun;
@@ -23,6 +24,7 @@ namespace Flannel.Backends.Udp;
 public sealed class UdpNetwork : IBackendNetwork
 {
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
+    private const int ENOENT = 2, ESRCH = 3;
 
     private readonly BackendContext _context;
     private readonly UdpPump _pump;
@@ -40,6 +42,7 @@ public sealed class UdpNetwork : IBackendNetwork
     private ExternalInterface _iface;
     private int _deviceIndex;
     private Ip4Network? _address;
+    private Ip4Network _ownSubnet;
     private long _lastDrops;
 
     internal UdpNetwork(BackendContext context, TunDevice tun, UdpPump pump, SafeFdHandle socket, RouteNetlink rtnl, int mtu, ushort port,
@@ -92,6 +95,7 @@ public sealed class UdpNetwork : IBackendNetwork
         lock (_lock)
         {
             _address = address;
+            _ownSubnet = lease.Key.Subnet.Network;
         }
         _pump.TunAddress = address.Ip;
         await _kernel.WaitAsync(ct).ConfigureAwait(false);
@@ -352,11 +356,13 @@ public sealed class UdpNetwork : IBackendNetwork
     private void Reconcile(bool repairing)
     {
         Ip4Network? address;
+        Ip4Network ownSubnet;
         lock (_lock)
         {
             address = _address;
+            ownSubnet = _ownSubnet;
         }
-        if (address is not { } want || _tun is null)
+        if (address is null || _tun is null)
         {
             return;
         }
@@ -374,36 +380,31 @@ public sealed class UdpNetwork : IBackendNetwork
             _rtnl.SetLinkMtu(index, Mtu);
             repaired.Add("mtu");
         }
-        bool present = false;
-        foreach (var a in _rtnl.ListAddresses(index))
-        {
-            if (a.Address == want)
-            {
-                present = true;
-            }
-            else
-            {
-                _rtnl.DeleteAddress(index, a.Address);
-            }
-        }
-        if (!present)
-        {
-            _rtnl.AddAddress(index, want);
-            repaired.Add("address");
-        }
         if (!link.IsUp)
         {
             _rtnl.SetLinkUp(index);
             repaired.Add("link up");
         }
-        var network = _context.Config.Network;
-        var route = new Route(network, null, index, RouteScope.Universe);
-        bool routed = _rtnl.ListRoutes().Any(r => r.Destination == network && r.LinkIndex == index && r.Gateway is null && r.Table == RouteTable.Main);
-        if (!routed)
+        // Address and routes: the drift from udp's desired state, the one `flanneld status` reports.
+        var desired = UdpDesiredState.For(_context.Config.Network, ownSubnet, []);
+        var kernel = new KernelView(index, _rtnl.ListAddresses(index), [.. _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main)], [], []);
+        var own = new HashSet<Ip4Network> { ownSubnet };
+        var fixes = new List<NetlinkRequest>();
+        foreach (var drift in DriftFinder.Find(desired, kernel, own).Drifts)
         {
-            _rtnl.ReplaceRoute(route);
-            repaired.Add("route");
-            UdpLog.RouteEnsured(_log, route.ToString());
+            if (DriftRepair.Request(drift, index) is { } request)
+            {
+                fixes.Add(request);
+                repaired.Add(DriftRepair.What(drift));
+                if (drift is RouteDrift { Desired: { } route })
+                {
+                    UdpLog.RouteEnsured(_log, route.ToRoute(index).ToString());
+                }
+            }
+        }
+        foreach (var failure in _rtnl.Batch(fixes).Where(r => r is not null && r.Errno is not (ENOENT or ESRCH)))
+        {
+            UdpLog.ReconcileFailed(_log, failure!.Message);
         }
         if (repairing)
         {

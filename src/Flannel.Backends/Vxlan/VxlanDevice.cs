@@ -41,7 +41,7 @@ internal static class VxlanDevice
         return Create(rtnl, options, iface, mtu, mac, log);
     }
 
-    public static string NameOf(VxlanOptions options) => $"flannel.{options.Vni}";
+    public static string NameOf(VxlanOptions options) => VxlanDesiredState.DeviceName(options);
 
     /// <summary>Whether an existing device is what <paramref name="options"/> and <paramref name="iface"/> ask for.</summary>
     public static bool Matches(VxlanInfo existing, VxlanOptions options, ExternalInterface iface) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.NetworkInformation;
 using Flannel.Backends.Host;
+using Flannel.Backends.KernelState;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
@@ -35,14 +36,20 @@ public sealed class VxlanNetwork : IBackendNetwork
     private long? _missingSince;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly Dictionary<Ip4Network, VxlanPeer> _desired = [];
+    // Every peer lease we have heard of (the input of the desired state), and the DirectRouting decision for each
+    // PublicIP, taken (and logged) when its lease arrives: the desired state is a pure function of these.
+    private readonly Dictionary<Ip4Network, Lease> _leases = [];
+    private readonly Dictionary<Ip4Address, bool> _direct = [];
 
-    // Until the peer watch has handed over its first listing, _desired is not the full set: a reconcile then (the
+    // The entries each programmed peer was given, to take out exactly those when its lease goes or changes.
+    private readonly Dictionary<Ip4Network, DesiredPeer> _programmed = [];
+
+    // Until the peer watch has handed over its first listing, the leases are not the full set: a reconcile then (the
     // backend loop starts with one, racing the watch after a restart) must not delete the entries of peers it has not
     // heard of yet, or traffic to them stops for the moment between (seen as a lost ping in the SIGKILL test).
     private bool _peersKnown;
     private readonly ReconcileSignal _signal = new();
-    private Ip4Network? _address;
+    private Ip4Network? _ownSubnet;
 
     /// <param name="onCreated">Runs for a device created again (vxlan's checksum offload setting).</param>
     internal VxlanNetwork(BackendContext context, RouteNetlink rtnl, VxlanInfo device, VxlanOptions options, int mtu, Action<string> onCreated)
@@ -73,8 +80,8 @@ public sealed class VxlanNetwork : IBackendNetwork
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            _address = new Ip4Network(lease.Key.Subnet.Network.Ip, 32);
-            EnsureAddress();
+            _ownSubnet = lease.Key.Subnet.Network;
+            Repair(counted: false);
         }
         finally
         {
@@ -82,31 +89,9 @@ public sealed class VxlanNetwork : IBackendNetwork
         }
     }
 
-    // flanneld's EnsureV4AddressOnLink: our /32, and no other address of the device inside the Network.
-    private void EnsureAddress()
-    {
-        if (_address is not { } want)
-        {
-            return;
-        }
-        bool present = false;
-        foreach (var a in _rtnl.ListAddresses(_device.Index))
-        {
-            if (a.Address == want)
-            {
-                present = true;
-            }
-            else if (_context.Config.Network.Contains(a.Address.Ip))
-            {
-                _rtnl.DeleteAddress(_device.Index, a.Address);
-            }
-        }
-        if (!present)
-        {
-            _rtnl.AddAddress(_device.Index, want);
-        }
-        _rtnl.SetLinkUp(_device.Index);
-    }
+    /// <summary>What this backend wants in the kernel now (<see cref="VxlanDesiredState"/>). Caller holds the lock.</summary>
+    private DesiredState Desired() =>
+        VxlanDesiredState.For(_options, _context.Config.Network, _ownSubnet, _leases.Values, ip => _direct.GetValueOrDefault(ip));
 
     public async Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
     {
@@ -115,38 +100,44 @@ public sealed class VxlanNetwork : IBackendNetwork
         {
             _peersKnown = true;
             var started = Stopwatch.GetTimestamp();
-            var toProgram = new List<VxlanPeer>();
-            var toRemove = new List<VxlanPeer>();
+            var toProgram = new Dictionary<Ip4Network, DesiredPeer>();
+            var toRemove = new List<DesiredPeer>();
             foreach (var e in events)
             {
                 var subnet = e.Lease.Key.Subnet.Network;
-                _desired.TryGetValue(subnet, out var old);
+                _programmed.TryGetValue(subnet, out var old);
+                DesiredPeer? peer = null;
                 if (e.Kind == LeaseEventKind.Removed)
                 {
-                    if (old is not null)
+                    _leases.Remove(subnet);
+                }
+                else
+                {
+                    _leases[subnet] = e.Lease;
+                    peer = VxlanDesiredState.Peer(e.Lease, IsDirect(e.Lease), out var skipped);
+                    if (peer is null)
                     {
-                        _desired.Remove(subnet);
-                        toRemove.Add(old);
-                        toProgram.RemoveAll(p => p.Subnet == subnet);
+                        VxlanLog.PeerIgnored(_log, e.Lease.Key.Subnet.ToString(), skipped!);
                     }
-                    continue;
                 }
-                var peer = Plan(e.Lease);
-                if (peer is null)
+                if (old is not null && (peer is null || !old.SameEntries(peer)))
                 {
-                    continue;
+                    // Gone, ignored now, or another MAC or PublicIP: the old entries would linger.
+                    _programmed.Remove(subnet);
+                    if (!toProgram.Remove(subnet))
+                    {
+                        toRemove.Add(old);
+                    }
                 }
-                if (old is not null && old != peer)
+                if (peer is not null)
                 {
-                    toRemove.Add(old); // another MAC or PublicIP: the old FDB entry would linger
+                    _programmed[subnet] = peer;
+                    toProgram[subnet] = peer;
                 }
-                _desired[subnet] = peer;
-                toProgram.RemoveAll(p => p.Subnet == subnet);
-                toProgram.Add(peer);
             }
             Remove(toRemove);
-            int entries = Program(toProgram);
-            BackendMetrics.ProgrammedPeers("vxlan", _desired.Count);
+            int entries = Program([.. toProgram.Values]);
+            BackendMetrics.ProgrammedPeers("vxlan", _programmed.Count);
             if (toProgram.Count > 1)
             {
                 VxlanLog.Programmed(_log, toProgram.Count, entries, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -158,46 +149,36 @@ public sealed class VxlanNetwork : IBackendNetwork
         }
     }
 
-    /// <summary>The kernel entries for a peer lease, or null (logged) when it cannot be a vxlan peer of ours.</summary>
-    private VxlanPeer? Plan(Lease lease)
+    // flanneld: direct when the kernel reaches the peer without a gateway, i.e. it is on our L2 network.
+    private bool IsDirect(Lease lease)
     {
-        string subnet = lease.Key.Subnet.ToString();
-        if (!string.Equals(lease.Attrs.BackendType, BackendTypes.Vxlan, StringComparison.Ordinal))
+        if (!_options.DirectRouting || !string.Equals(lease.Attrs.BackendType, BackendTypes.Vxlan, StringComparison.Ordinal))
         {
-            VxlanLog.PeerIgnored(_log, subnet, $"backend type {lease.Attrs.BackendType ?? "udp"}, not vxlan");
-            return null;
+            return false;
         }
-        if (VxlanBackendData.TryParse(lease.Attrs.BackendData) is not { } data)
-        {
-            VxlanLog.PeerIgnored(_log, subnet, $"BackendData without a valid VtepMAC: {lease.Attrs.BackendData}");
-            return null;
-        }
-        bool direct = false;
-        if (_options.DirectRouting)
-        {
-            // flanneld: direct when the kernel reaches the peer without a gateway, i.e. it is on our L2 network.
-            var route = _rtnl.GetRouteTo(lease.Attrs.PublicIP);
-            direct = route is { Gateway: null };
-            VxlanLog.DirectRoutingDecision(_log, subnet, direct
-                ? $"{lease.Attrs.PublicIP} is on our L2 network: route via it, no encapsulation"
-                : $"{lease.Attrs.PublicIP} is reached via a gateway: vxlan");
-        }
-        return new VxlanPeer(lease.Key.Subnet.Network, lease.Attrs.PublicIP, data.VtepMac, direct);
+        var publicIp = lease.Attrs.PublicIP;
+        bool direct = _rtnl.GetRouteTo(publicIp) is { Gateway: null };
+        _direct[publicIp] = direct;
+        VxlanLog.DirectRoutingDecision(_log, lease.Key.Subnet.ToString(), direct
+            ? $"{publicIp} is on our L2 network: route via it, no encapsulation"
+            : $"{publicIp} is reached via a gateway: vxlan");
+        return direct;
     }
 
     /// <summary>Programs peers in one netlink batch; a peer with any failed entry is rolled back. Returns entries sent.</summary>
-    private int Program(List<VxlanPeer> peers)
+    private int Program(IReadOnlyList<DesiredPeer> peers)
     {
         if (peers.Count == 0)
         {
             return 0;
         }
+        int dev = _device.Index;
         var requests = new List<NetlinkRequest>();
-        var ranges = new List<(VxlanPeer Peer, int Start, int Count)>();
+        var ranges = new List<(DesiredPeer Peer, int Start, int Count)>();
         foreach (var p in peers)
         {
             int start = requests.Count;
-            requests.AddRange(p.Program(_device.Index));
+            requests.AddRange(DriftRepair.Program(p, dev));
             ranges.Add((p, start, requests.Count - start));
         }
         var results = _rtnl.Batch(requests);
@@ -211,7 +192,7 @@ public sealed class VxlanNetwork : IBackendNetwork
                 continue;
             }
             VxlanLog.PeerFailed(_log, peer.Subnet.ToString(), failure.Message);
-            var undo = peer.Unprogram(_device.Index).Reverse().ToList(); // same order as Program
+            var undo = DriftRepair.Unprogram(peer, dev).Reverse().ToList(); // same order as Program
             rollback.AddRange(Enumerable.Range(0, count).Where(i => results[start + i] is null).Select(i => undo[i]));
         }
         if (rollback.Count > 0)
@@ -221,13 +202,13 @@ public sealed class VxlanNetwork : IBackendNetwork
         return requests.Count;
     }
 
-    private void Remove(List<VxlanPeer> peers)
+    private void Remove(List<DesiredPeer> peers)
     {
         if (peers.Count == 0)
         {
             return;
         }
-        var requests = peers.SelectMany(p => p.Unprogram(_device.Index)).ToList();
+        var requests = peers.SelectMany(p => DriftRepair.Unprogram(p, _device.Index)).ToList();
         var results = _rtnl.Batch(requests);
         foreach (var (r, i) in results.Select((r, i) => (r, i)))
         {
@@ -243,8 +224,8 @@ public sealed class VxlanNetwork : IBackendNetwork
     }
 
     /// <summary>
-    /// Makes the kernel match the leases: missing or different entries are replaced, entries on our device for peers
-    /// that are gone are deleted. Idempotent; returns how many requests it had to send.
+    /// Makes the kernel match the leases: missing or different entries are replaced, entries of ours for peers that
+    /// are gone are deleted (the drift <c>flanneld status</c> reports). Idempotent; returns how many requests it sent.
     /// </summary>
     public async Task<int> ReconcileAsync(CancellationToken ct)
     {
@@ -255,85 +236,57 @@ public sealed class VxlanNetwork : IBackendNetwork
             {
                 return 0;
             }
-            EnsureAddress();
-            int dev = _device.Index;
-            var network = _context.Config.Network;
-            var neighbours = _rtnl.ListNeighbours(dev);
-            var fdb = _rtnl.ListFdb(dev);
-            var routes = _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main).ToList();
-            var fixes = new List<NetlinkRequest>();
-            var what = new HashSet<string>(StringComparer.Ordinal);
-            // Sets, not scans: with thousands of peers an O(n^2) pass would hold the lock for a noticeable time.
-            var haveNeighbours = neighbours.Where(n => (n.State & Neighbour.NudPermanent) != 0 && n.Mac is not null)
-                .Select(n => (n.Address, Mac: n.Mac!.ToString())).ToHashSet();
-            var haveFdb = fdb.Where(f => f.Destination is not null).Select(f => (Mac: f.Mac.ToString(), f.Destination!.Value)).ToHashSet();
-            var haveRoutes = routes.Where(r => r.Gateway is not null)
-                .Select(r => (r.Destination, r.Gateway!.Value, r.LinkIndex)).ToHashSet();
-            var haveDirect = routes.Where(r => r.Gateway is not null).Select(r => (r.Destination, r.Gateway!.Value)).ToHashSet();
-            foreach (var p in _desired.Values)
-            {
-                string mac = p.Mac.ToString();
-                if (!p.Direct)
-                {
-                    if (!haveNeighbours.Contains((p.Subnet.Ip, mac)))
-                    {
-                        fixes.Add(NetlinkRequest.ReplaceNeighbour(dev, p.Subnet.Ip, p.Mac));
-                        what.Add("neighbour");
-                    }
-                    if (!haveFdb.Contains((mac, p.PublicIP)))
-                    {
-                        fixes.Add(NetlinkRequest.ReplaceFdb(dev, p.Mac, p.PublicIP));
-                        what.Add("fdb");
-                    }
-                }
-                bool routed = p.Direct ? haveDirect.Contains((p.Subnet, p.PublicIP)) : haveRoutes.Contains((p.Subnet, p.Subnet.Ip, dev));
-                if (!routed)
-                {
-                    fixes.Add(NetlinkRequest.ReplaceRoute(p.RouteOn(dev)));
-                    what.Add("route");
-                }
-            }
-            var wantedNeighbours = _desired.Values.Where(p => !p.Direct).Select(p => p.Subnet.Ip).ToHashSet();
-            foreach (var n in neighbours.Where(n => _peersKnown && network.Contains(n.Address) && !wantedNeighbours.Contains(n.Address)))
-            {
-                fixes.Add(NetlinkRequest.DeleteNeighbour(dev, n.Address));
-                what.Add("stale neighbour");
-            }
-            var wantedFdb = _desired.Values.Where(p => !p.Direct).Select(p => (Mac: p.Mac.ToString(), p.PublicIP)).ToHashSet();
-            // bridge(8)'s `fdb add ... permanent` stores NUD_PERMANENT|NUD_NOARP (0xc0): test the bit, not the value.
-            foreach (var f in fdb.Where(f => _peersKnown && f.Destination is not null && (f.State & Neighbour.NudPermanent) != 0 &&
-                                             !wantedFdb.Contains((f.Mac.ToString(), f.Destination!.Value))))
-            {
-                fixes.Add(NetlinkRequest.DeleteFdb(dev, f.Mac, f.Destination!.Value));
-                what.Add("stale fdb");
-            }
-            var wantedRoutes = _desired.Values.Where(p => !p.Direct).Select(p => p.Subnet).ToHashSet();
-            foreach (var r in routes.Where(r => _peersKnown && r.LinkIndex == dev && r.Gateway is not null && network.Contains(r.Destination) &&
-                                                !(wantedRoutes.Contains(r.Destination) && r.Gateway == r.Destination.Ip)))
-            {
-                fixes.Add(NetlinkRequest.DeleteRoute(r));
-                what.Add("stale route");
-            }
-            if (fixes.Count > 0)
-            {
-                foreach (var kind in what)
-                {
-                    BackendMetrics.Repaired("vxlan", kind.Replace(' ', '_'));
-                }
-                var results = _rtnl.Batch(fixes);
-                foreach (var failure in results.Where(r => r is not null && r.Errno is not (ENOENT or ESRCH)))
-                {
-                    VxlanLog.ReconcileFailed(_log, failure!.Message);
-                }
-                VxlanLog.Repaired(_log, fixes.Count, string.Join(", ", what));
-            }
+            int fixes = Repair(counted: true);
             _context.Health.Report("backend", ReconcileInterval * 3);
-            return fixes.Count;
+            return fixes;
         }
         finally
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Reads the device's entries, finds the drift from the desired state and sends the requests that remove it, in
+    /// one batch. Caller holds the lock and has made sure of the device.
+    /// </summary>
+    /// <param name="counted">Count the repairs in the metrics and log them (not for the first set-up).</param>
+    private int Repair(bool counted)
+    {
+        int dev = _device.Index;
+        _rtnl.SetLinkUp(dev);
+        var kernel = new KernelView(dev, _rtnl.ListAddresses(dev), [.. _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main)],
+            _rtnl.ListNeighbours(dev), _rtnl.ListFdb(dev));
+        IReadOnlySet<Ip4Network> own = _ownSubnet is { } s ? new HashSet<Ip4Network> { s } : new HashSet<Ip4Network>();
+        var drift = DriftFinder.Find(Desired(), kernel, own, _peersKnown).Drifts;
+        var fixes = new List<NetlinkRequest>();
+        var what = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in drift)
+        {
+            if (DriftRepair.Request(d, dev) is { } request)
+            {
+                fixes.Add(request);
+                what.Add(DriftRepair.What(d));
+            }
+        }
+        if (fixes.Count == 0)
+        {
+            return 0;
+        }
+        var results = _rtnl.Batch(fixes);
+        foreach (var failure in results.Where(r => r is not null && r.Errno is not (ENOENT or ESRCH)))
+        {
+            VxlanLog.ReconcileFailed(_log, failure!.Message);
+        }
+        if (counted)
+        {
+            foreach (var kind in what)
+            {
+                BackendMetrics.Repaired("vxlan", kind.Replace(' ', '_'));
+            }
+            VxlanLog.Repaired(_log, fixes.Count, string.Join(", ", what));
+        }
+        return fixes.Count;
     }
 
     public async Task RunAsync(CancellationToken ct)
@@ -447,13 +400,13 @@ public sealed class VxlanNetwork : IBackendNetwork
             var created = VxlanDevice.EnsureWithMac(_rtnl, _options, iface, Mtu, _mac, _log);
             Volatile.Write(ref _device, created);
             _onCreated(created.Name);
-            EnsureAddress();
-            var peers = _desired.Values.ToList();
-            int entries = Program(peers);
+            // Everything that lived on the old device (address, every peer's entries) is missing now: one batch.
+            int peers = _programmed.Count;
+            int entries = Repair(counted: false);
             double downMs = _time.GetElapsedTime(_missingSince.Value).TotalMilliseconds;
             _missingSince = null;
             BackendMetrics.Recreated("vxlan", created.Name);
-            VxlanLog.DeviceRecovered(_log, what, created.Name, VxlanBackendData.FormatMac(_mac), peers.Count, entries, downMs);
+            VxlanLog.DeviceRecovered(_log, what, created.Name, VxlanBackendData.FormatMac(_mac), peers, entries, downMs);
             return true;
         }
         catch (Exception e) when (e is NetlinkException or BackendException)

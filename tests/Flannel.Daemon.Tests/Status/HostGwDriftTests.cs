@@ -1,3 +1,4 @@
+using Flannel.Backends.KernelState;
 using Flannel.Daemon.Commands.Status;
 using Flannel.Subnet.Config;
 using static Flannel.Daemon.Tests.Status.StatusFixtures;

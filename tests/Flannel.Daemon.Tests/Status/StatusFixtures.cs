@@ -42,9 +42,11 @@ internal static class StatusFixtures
         IEnumerable<FdbEntry>? fdb = null, IEnumerable<string>? directlyReachable = null) =>
         new(device is null ? null : new StatusDevice(device, Dev),
             [.. routes ?? [], Route.Direct(OwnSubnet, 9)], // our docker bridge's route is always there and never drift
+            // A running daemon's device holds our lease's .0/32 (flanneld's EnsureV4AddressOnLink).
+            device is null ? [] : [new AddressInfo(Dev, new Ip4Network(OwnSubnet.Ip, 32), RouteScope.Universe, device)],
             [.. neighbours ?? []], [.. fdb ?? []],
             new Dictionary<int, string> { [Eth0] = "eth0", [9] = "cbr0" },
-            (directlyReachable ?? []).Select(Ip4Address.Parse).ToHashSet());
+            (directlyReachable ?? []).Select(Ip4Address.Parse).ToHashSet(), ExternalLink: 0);
 
     public static StatusReport Analyze(NetworkConfig config, KernelSnapshot kernel, params LeaseWithTtl[] leases) =>
         DriftAnalyzer.Analyze(new StatusInputs(config, "/coreos.com/network/config", leases,

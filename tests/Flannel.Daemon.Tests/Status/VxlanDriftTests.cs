@@ -1,3 +1,4 @@
+using Flannel.Backends.KernelState;
 using Flannel.Backends.Netlink;
 using Flannel.Daemon.Commands.Status;
 using Flannel.Subnet.Config;

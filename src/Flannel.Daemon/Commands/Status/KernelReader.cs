@@ -9,8 +9,9 @@ internal static class KernelReader
     /// <param name="device">The backend's device (flannel.VNI, flannel0), or null for host-gw.</param>
     /// <param name="vxlan">The device must be a vxlan link; a link of another kind by that name counts as missing.</param>
     /// <param name="directRoutingPeers">PublicIPs to ask <c>ip route get</c> about (vxlan DirectRouting), else empty.</param>
+    /// <param name="ownPublicIp">This host's PublicIP, when known: the link holding it is the external interface.</param>
     /// <exception cref="NetlinkException">The kernel refused a dump.</exception>
-    public static KernelSnapshot Read(string? device, bool vxlan, IEnumerable<Ip4Address> directRoutingPeers)
+    public static KernelSnapshot Read(string? device, bool vxlan, IEnumerable<Ip4Address> directRoutingPeers, Ip4Address? ownPublicIp)
     {
         using var rtnl = RouteNetlink.Open();
         StatusDevice? found = null;
@@ -27,10 +28,13 @@ internal static class KernelReader
         }
         var links = rtnl.ListLinks().ToDictionary(l => l.Index, l => l.Name);
         var routes = rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main).ToList();
+        var addresses = rtnl.ListAddresses();
+        IReadOnlyList<AddressInfo> deviceAddresses = found is null ? [] : [.. addresses.Where(a => a.LinkIndex == found.Index)];
+        int externalLink = ownPublicIp is { } ip ? addresses.FirstOrDefault(a => a.Address.Ip == ip)?.LinkIndex ?? 0 : 0;
         IReadOnlyList<Neighbour> neighbours = found is null ? [] : rtnl.ListNeighbours(found.Index);
         IReadOnlyList<FdbEntry> fdb = found is null ? [] : rtnl.ListFdb(found.Index);
         // flanneld's DirectRouting test: the kernel reaches the peer without a gateway, so it is on our L2 network.
-        var reachable = directRoutingPeers.Distinct().Where(ip => rtnl.GetRouteTo(ip) is { Gateway: null }).ToHashSet();
-        return new KernelSnapshot(found, routes, neighbours, fdb, links, reachable);
+        var reachable = directRoutingPeers.Distinct().Where(peer => rtnl.GetRouteTo(peer) is { Gateway: null }).ToHashSet();
+        return new KernelSnapshot(found, routes, deviceAddresses, neighbours, fdb, links, reachable, externalLink);
     }
 }

@@ -6,6 +6,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// <summary>What this host's kernel holds, read once: the input of <see cref="DriftAnalyzer"/> next to the leases.</summary>
 /// <param name="Device">The backend's device; null when it does not exist (or host-gw, which has none).</param>
 /// <param name="Routes">The IPv4 routes of the main table.</param>
+/// <param name="Addresses">The IPv4 addresses of the device (empty without a device).</param>
 /// <param name="Neighbours">The ARP entries of the device (empty without a device).</param>
 /// <param name="Fdb">The FDB entries of the device (empty without a device).</param>
 /// <param name="LinkNames">Interface names by index, to name the device of a stale route.</param>
@@ -13,10 +14,15 @@ namespace Flannel.Daemon.Commands.Status;
 /// Peer PublicIPs the kernel reaches without a gateway; vxlan's DirectRouting routes those straight, so their expected
 /// entries differ. Only filled in when DirectRouting is on.
 /// </param>
+/// <param name="ExternalLink">
+/// The link holding this host's PublicIP (host-gw's routes go out of it), 0 when this host's lease is not known.
+/// </param>
 public sealed record KernelSnapshot(
     StatusDevice? Device,
     IReadOnlyList<Route> Routes,
+    IReadOnlyList<AddressInfo> Addresses,
     IReadOnlyList<Neighbour> Neighbours,
     IReadOnlyList<FdbEntry> Fdb,
     IReadOnlyDictionary<int, string> LinkNames,
-    IReadOnlySet<Ip4Address> DirectlyReachable);
+    IReadOnlySet<Ip4Address> DirectlyReachable,
+    int ExternalLink);

@@ -1,5 +1,6 @@
 using Flannel.Backends;
 using Flannel.Backends.Netlink;
+using Flannel.Backends.Udp;
 using Flannel.Backends.Vxlan;
 using Flannel.Daemon.Cli;
 using Flannel.Subnet;
@@ -209,6 +210,7 @@ public static class StatusCommand
 
     private static KernelSnapshot ReadKernel(NetworkConfig config, OwnHost own, IReadOnlyList<LeaseWithTtl> leases)
     {
+        var ownPublicIp = leases.Select(l => l.Lease).FirstOrDefault(own.Owns)?.Attrs.PublicIP ?? own.PublicIp;
         switch (config.BackendType.ToLowerInvariant())
         {
             case BackendTypes.Vxlan:
@@ -216,11 +218,11 @@ public static class StatusCommand
                 var direct = options.DirectRouting
                     ? leases.Where(l => !own.Owns(l.Lease)).Select(l => l.Lease.Attrs.PublicIP)
                     : [];
-                return KernelReader.Read($"flannel.{options.Vni}", vxlan: true, direct);
+                return KernelReader.Read(VxlanDesiredState.DeviceName(options), vxlan: true, direct, ownPublicIp);
             case BackendTypes.Udp:
-                return KernelReader.Read(UdpDrift.DeviceName, vxlan: false, []);
+                return KernelReader.Read(UdpDesiredState.DeviceName, vxlan: false, [], ownPublicIp);
             default:
-                return KernelReader.Read(null, vxlan: false, []);
+                return KernelReader.Read(null, vxlan: false, [], ownPublicIp);
         }
     }
 }

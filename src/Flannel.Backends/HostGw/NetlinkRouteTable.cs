@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Flannel.Backends.Netlink;
 
-namespace Flannel.Backends.Routing;
+namespace Flannel.Backends.HostGw;
 
 /// <summary>The kernel's IPv4 main table over rtnetlink.</summary>
 public sealed class NetlinkRouteTable : IRouteTable
@@ -14,29 +14,29 @@ public sealed class NetlinkRouteTable : IRouteTable
 
     public static IRouteTable Open() => new NetlinkRouteTable(RouteNetlink.Open());
 
-    public IReadOnlyList<RouteSpec> List()
+    public IReadOnlyList<Route> List()
     {
         lock (_lock)
         {
-            return [.. _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main).Select(ToSpec)];
+            return [.. _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main)];
         }
     }
 
-    public void Replace(RouteSpec route)
+    public void Replace(Route route)
     {
         lock (_lock)
         {
-            _rtnl.ReplaceRoute(ToRoute(route));
+            _rtnl.ReplaceRoute(route);
         }
     }
 
-    public void Delete(RouteSpec route)
+    public void Delete(Route route)
     {
         try
         {
             lock (_lock)
             {
-                _rtnl.DeleteRoute(ToRoute(route));
+                _rtnl.DeleteRoute(route);
             }
         }
         catch (NetlinkException e) when (e.Errno is ESRCH or ENOENT)
@@ -53,7 +53,7 @@ public sealed class NetlinkRouteTable : IRouteTable
             switch (e)
             {
                 case RouteEvent { Route.Table: RouteTable.Main } r:
-                    yield return new RouteChange(r.Deleted, ToSpec(r.Route));
+                    yield return new RouteChange(r.Deleted, r.Route);
                     break;
                 case EventsLost:
                     yield return new RouteChange(false, null, Overflow: true);
@@ -61,11 +61,6 @@ public sealed class NetlinkRouteTable : IRouteTable
             }
         }
     }
-
-    private static RouteSpec ToSpec(Route r) => new(r.Destination, r.Gateway, r.LinkIndex);
-
-    private static Route ToRoute(RouteSpec s) =>
-        s.Gateway is { } gw ? Route.Via(s.Destination, gw, s.LinkIndex) : Route.Direct(s.Destination, s.LinkIndex);
 
     public void Dispose() => _rtnl.Dispose();
 }

@@ -1,15 +1,17 @@
-namespace Flannel.Backends.Routing;
+using Flannel.Backends.Netlink;
 
-/// <summary>The kernel's IPv4 main routing table (rtnetlink in production, a fake in unit tests).</summary>
+namespace Flannel.Backends.HostGw;
+
+/// <summary>The kernel's IPv4 main routing table as host-gw uses it (rtnetlink in production, a fake in unit tests).</summary>
 public interface IRouteTable : IDisposable
 {
-    IReadOnlyList<RouteSpec> List();
+    IReadOnlyList<Route> List();
 
     /// <summary>Adds the route, replacing one with the same destination and metric.</summary>
-    void Replace(RouteSpec route);
+    void Replace(Route route);
 
     /// <summary>Deletes the route; a route that is already gone is not an error.</summary>
-    void Delete(RouteSpec route);
+    void Delete(Route route);
 
     IAsyncEnumerable<RouteChange> WatchAsync(CancellationToken ct);
 }

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Flannel.Backends.Host;
 using Flannel.Backends.HostGw;
-using Flannel.Backends.Routing;
+using Flannel.Backends.Netlink;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Ip;
@@ -11,16 +11,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Backends.Tests.HostGw;
 
-public class RouteNetworkTests
+public class HostGwNetworkTests
 {
     /// <summary>A routing table in memory that records operations and can report deletions like the kernel.</summary>
     private sealed class FakeTable : IRouteTable
     {
-        public List<RouteSpec> Routes { get; } = [];
+        public List<Route> Routes { get; } = [];
         public List<string> Operations { get; } = [];
         public Channel<RouteChange> Changes { get; } = Channel.CreateUnbounded<RouteChange>();
 
-        public IReadOnlyList<RouteSpec> List()
+        public IReadOnlyList<Route> List()
         {
             lock (Routes)
             {
@@ -28,7 +28,7 @@ public class RouteNetworkTests
             }
         }
 
-        public void Replace(RouteSpec route)
+        public void Replace(Route route)
         {
             lock (Routes)
             {
@@ -38,7 +38,7 @@ public class RouteNetworkTests
             }
         }
 
-        public void Delete(RouteSpec route)
+        public void Delete(Route route)
         {
             lock (Routes)
             {
@@ -47,7 +47,7 @@ public class RouteNetworkTests
             }
         }
 
-        public void DeleteBehindOurBack(RouteSpec route)
+        public void DeleteBehindOurBack(Route route)
         {
             lock (Routes)
             {
@@ -102,7 +102,7 @@ public class RouteNetworkTests
     public async Task Peer_routes_are_added_replaced_when_different_and_removed()
     {
         var (network, table) = await RegisterAsync();
-        var stale = new RouteSpec(Ip4Network.ParseCidr("10.60.5.0/24"), Ip4Address.Parse("198.51.100.99"), 2);
+        var stale = Route.Via(Ip4Network.ParseCidr("10.60.5.0/24"), Ip4Address.Parse("198.51.100.99"), 2);
         table.Routes.Add(stale);
 
         await network.HandlePeersAsync([Peer(LeaseEventKind.Added, "10.60.5.0-24", "198.51.100.5"), Peer(LeaseEventKind.Added, "10.60.6.0-24", "198.51.100.6")], CancellationToken.None);
@@ -150,7 +150,7 @@ public class RouteNetworkTests
         {
             table.Routes.Clear(); // no event this time: only the reconcile finds it
         }
-        Assert.Equal(1, await ((RouteNetwork)network).ReconcileAsync(CancellationToken.None));
+        Assert.Equal(1, await ((HostGwNetwork)network).ReconcileAsync(CancellationToken.None));
         Assert.Contains(route, table.List());
     }
 }

@@ -1,0 +1,7 @@
+using System.Net.NetworkInformation;
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Backends.KernelState;
+
+/// <summary>A permanent neighbour (ARP) entry on the backend's device: vxlan's peer <c>.0 lladdr VtepMAC</c>.</summary>
+public sealed record DesiredNeighbour(Ip4Address Address, PhysicalAddress Mac);

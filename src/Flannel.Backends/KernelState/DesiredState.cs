@@ -1,0 +1,27 @@
+using Flannel.Subnet.Ip;
+
+namespace Flannel.Backends.KernelState;
+
+/// <summary>
+/// Everything one backend wants in this host's kernel for our lease and the peer leases: the output of the backend's
+/// one pure derivation (<c>VxlanDesiredState</c>, <c>HostGwDesiredState</c>, <c>UdpDesiredState</c>). The backend's
+/// reconcile loop repairs the <see cref="DriftFinder"/> difference between it and the kernel; <c>flanneld status</c>
+/// prints the same difference.
+/// </summary>
+/// <param name="Device">The backend's device (flannel.VNI, flannel0), or null (host-gw has none).</param>
+/// <param name="DeviceKind">What the device is, for the operator ("vxlan", "udp").</param>
+/// <param name="Network">The flannel Network: entries inside it on the device, and routes via a gateway into it, are the backend's.</param>
+/// <param name="Addresses">The device's addresses (our lease's .0/32).</param>
+/// <param name="AddressScope">Other addresses on the device inside this prefix are stale.</param>
+/// <param name="DeviceRoutes">Routes not tied to a peer (udp's <c>Network dev flannel0</c>).</param>
+/// <param name="Peers">The peers the backend programs.</param>
+/// <param name="Skipped">The peers it does not, with the reason.</param>
+public sealed record DesiredState(
+    string? Device,
+    string? DeviceKind,
+    Ip4Network Network,
+    IReadOnlyList<Ip4Network> Addresses,
+    Ip4Network AddressScope,
+    IReadOnlyList<DesiredRoute> DeviceRoutes,
+    IReadOnlyList<DesiredPeer> Peers,
+    IReadOnlyList<SkippedPeer> Skipped);
