@@ -1,4 +1,4 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Microsoft.Extensions.Logging;

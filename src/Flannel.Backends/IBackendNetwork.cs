@@ -1,4 +1,4 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Subnet.Leases;
 
 namespace Flannel.Backends;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Daemon.Cli;
 using Flannel.Daemon.Health;
-using Flannel.Daemon.HostIntegration;
+using Flannel.Daemon.DBus;
 using Flannel.Daemon.Logging;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Leases;
@@ -112,8 +112,8 @@ public static class DaemonRunner
             new LeaseManagerOptions { RenewMargin = settings.RenewMargin, Health = sp.GetRequiredService<LoopHealthRegistry>() },
             sp.GetRequiredService<ILogger<LeaseManager>>(),
             settings.Etcd.ConfigKey));
-        s.AddSingleton(sp => new HostIntegrator(settings.HostIntegration, sp.GetRequiredService<ILogger<HostIntegrator>>()));
-        s.AddSingleton<IHostInterfaces>(_ => new SystemHostInterfaces(RouteLookup.InterfaceToReach));
+        s.AddSingleton(sp => new DBusIntegrator(settings.HostIntegration, sp.GetRequiredService<ILogger<DBusIntegrator>>()));
+        s.AddSingleton<IInterfaceSource>(_ => new SystemInterfaceSource());
         if (settings.HealthzPort > 0)
         {
             // Before the network service: flanneld serves /healthz while it waits for the config.
@@ -121,9 +121,9 @@ public static class DaemonRunner
                 settings.HealthzIp, settings.HealthzPort));
         }
         s.AddHostedService(sp => new EtcdProbe(sp.GetRequiredService<ISubnetRegistry>(), sp.GetRequiredService<LoopHealthRegistry>()));
-        s.AddHostedService(sp => new NetworkService(settings, sp.GetRequiredService<LeaseManager>(), sp.GetRequiredService<IHostInterfaces>(),
+        s.AddHostedService(sp => new NetworkService(settings, sp.GetRequiredService<LeaseManager>(), sp.GetRequiredService<IInterfaceSource>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<LoopHealthRegistry>(),
-            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<Stopwatch>(), sp.GetRequiredService<HostIntegrator>()));
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<Stopwatch>(), sp.GetRequiredService<DBusIntegrator>()));
         return builder.Build();
     }
 }

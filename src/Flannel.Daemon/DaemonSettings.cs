@@ -1,6 +1,6 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Daemon.Cli;
-using Flannel.Daemon.HostIntegration;
+using Flannel.Daemon.DBus;
 using Flannel.Subnet.Etcd;
 
 namespace Flannel.Daemon;
@@ -22,7 +22,7 @@ public sealed record DaemonSettings
     public TimeSpan RenewMargin { get; init; } = TimeSpan.FromMinutes(60);
     public string HealthzIp { get; init; } = "0.0.0.0";
     public int HealthzPort { get; init; }
-    public HostIntegrationOptions HostIntegration { get; init; } = new();
+    public DBusOptions HostIntegration { get; init; } = new();
 
     public static DaemonSettings From(DaemonFlags f) => new()
     {
@@ -47,7 +47,7 @@ public sealed record DaemonSettings
         RenewMargin = TimeSpan.FromMinutes(f.RenewMargin.Value),
         HealthzIp = f.HealthzIp.Value,
         HealthzPort = f.HealthzPort.Value,
-        HostIntegration = new HostIntegrationOptions
+        HostIntegration = new DBusOptions
         {
             Firewalld = f.Firewalld.Value,
             NetworkManagerUnmanaged = f.NetworkManagerUnmanaged.Value,

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Flannel.Backends;
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Daemon.EnvFiles;
 using Flannel.Daemon.Health;
-using Flannel.Daemon.HostIntegration;
+using Flannel.Daemon.DBus;
 using Flannel.Daemon.Rules;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
@@ -23,7 +23,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
 {
     private readonly DaemonSettings _settings;
     private readonly LeaseManager _leases;
-    private readonly IHostInterfaces _host;
+    private readonly IInterfaceSource _host;
     private readonly ILoggerFactory _logs;
     private readonly LoopHealthRegistry _health;
     private readonly IHostApplicationLifetime _lifetime;
@@ -31,7 +31,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Stopwatch _sinceStart;
     private volatile string _startPhase = "starting";
-    private readonly HostIntegrator _hostIntegration;
+    private readonly DBusIntegrator _hostIntegration;
     private IBackendNetwork? _network;
     private NetworkConfig? _config;
     private Task _running = Task.CompletedTask;
@@ -39,8 +39,8 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
     private LeaseAttrs? _published;
     private ExternalInterface? _iface;
 
-    public NetworkService(DaemonSettings settings, LeaseManager leases, IHostInterfaces host, ILoggerFactory logs,
-        LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart, HostIntegrator hostIntegration)
+    public NetworkService(DaemonSettings settings, LeaseManager leases, IInterfaceSource host, ILoggerFactory logs,
+        LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart, DBusIntegrator hostIntegration)
     {
         _hostIntegration = hostIntegration;
         _settings = settings;
@@ -68,7 +68,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         {
             DaemonLog.BackendOptionUnknown(_log, u.Describe());
         }
-        var command = new HostCommand();
+        var command = new ProgramRunner();
         // The previous run's network and subnet: their rules are retired when the lease differs (flanneld reads them
         // from the subnet file in the same way).
         var previous = SubnetFile.ReadPrevious(_settings.SubnetFile);
@@ -92,7 +92,7 @@ public sealed class NetworkService : IHostedService, IAsyncDisposable
         _startPhase = $"setting up the {backend.Type} backend";
         _network = await backend.RegisterNetworkAsync(cancellationToken).ConfigureAwait(false);
         DaemonLog.BackendRegistered(_log, backend.Type, _network.Mtu, _network.LeaseAttrs.ToJson());
-        _hostIntegration.DeviceReady(iface.Name, BackendHostNeeds.For(_config, _network));
+        _hostIntegration.DeviceReady(iface.Name, BackendDBusNeeds.For(_config, _network));
 
         _published = _network.LeaseAttrs;
         _startPhase = "acquiring a lease in etcd";

@@ -1,15 +1,15 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests;
 
 public class ExternalInterfaceCheckTests
 {
-    private sealed class FakeHost : IHostInterfaces
+    private sealed class FakeHost : IInterfaceSource
     {
-        public List<HostInterface> Interfaces { get; } = [new("eth0", 2, 1500, [Ip4Address.Parse("198.51.100.1")])];
+        public List<InterfaceCandidate> Interfaces { get; } = [new("eth0", 2, 1500, [Ip4Address.Parse("198.51.100.1")])];
         public string? DefaultRoute { get; set; } = "eth0";
-        public IReadOnlyList<HostInterface> List() => Interfaces;
+        public IReadOnlyList<InterfaceCandidate> List() => Interfaces;
         public string? DefaultRouteInterface() => DefaultRoute;
         public string? InterfaceToReach(Ip4Address destination) => null;
     }

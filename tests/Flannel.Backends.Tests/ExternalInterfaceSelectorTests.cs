@@ -1,13 +1,13 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests;
 
 public class ExternalInterfaceSelectorTests
 {
-    private sealed class FakeHost : IHostInterfaces
+    private sealed class FakeHost : IInterfaceSource
     {
-        public List<HostInterface> Interfaces { get; } =
+        public List<InterfaceCandidate> Interfaces { get; } =
         [
             new("lo", 1, 65536, [Ip4Address.Parse("127.0.0.1")]),
             new("eth0", 2, 1500, [Ip4Address.Parse("169.254.9.9"), Ip4Address.Parse("198.51.100.1")]),
@@ -17,7 +17,7 @@ public class ExternalInterfaceSelectorTests
 
         public string? DefaultRoute { get; set; } = "eth0";
 
-        public IReadOnlyList<HostInterface> List() => Interfaces;
+        public IReadOnlyList<InterfaceCandidate> List() => Interfaces;
         public string? DefaultRouteInterface() => DefaultRoute;
         public string? InterfaceToReach(Ip4Address destination) => destination == Ip4Address.Parse("198.51.100.200") ? "eth1" : null;
     }

@@ -1,3 +1,4 @@
+using Flannel.Subnet;
 using Flannel.Daemon.EnvFiles;
 using Flannel.Subnet.Ip;
 

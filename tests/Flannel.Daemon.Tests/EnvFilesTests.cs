@@ -1,3 +1,4 @@
+using Flannel.Subnet;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Flannel.Daemon.EnvFiles;

@@ -1,4 +1,4 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Backends.KernelState;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet;

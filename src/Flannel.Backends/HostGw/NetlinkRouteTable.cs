@@ -7,12 +7,12 @@ namespace Flannel.Backends.HostGw;
 public sealed class NetlinkRouteTable : IRouteTable
 {
     private const int ENOENT = 2, ESRCH = 3;
-    private readonly RouteNetlink _rtnl;
+    private readonly RtnetlinkClient _rtnl;
     private readonly Lock _lock = new();
 
-    private NetlinkRouteTable(RouteNetlink rtnl) => _rtnl = rtnl;
+    private NetlinkRouteTable(RtnetlinkClient rtnl) => _rtnl = rtnl;
 
-    public static IRouteTable Open() => new NetlinkRouteTable(RouteNetlink.Open());
+    public static IRouteTable Open() => new NetlinkRouteTable(RtnetlinkClient.Open());
 
     public IReadOnlyList<Route> List()
     {

@@ -6,7 +6,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 namespace Flannel.Backends.Netlink;
 
 /// <summary>
-/// One change for <see cref="RouteNetlink.Batch"/>: the same message the single-request method of that name sends.
+/// One change for <see cref="RtnetlinkClient.Batch"/>: the same message the single-request method of that name sends.
 /// Immutable; may be reused and shared.
 /// </summary>
 public sealed class NetlinkRequest
@@ -23,69 +23,69 @@ public sealed class NetlinkRequest
 
     internal ReadOnlyMemory<byte> Message { get; }
 
-    /// <summary>As <see cref="RouteNetlink.ReplaceNeighbour"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.ReplaceNeighbour"/>.</summary>
     public static NetlinkRequest ReplaceNeighbour(int linkIndex, Ip4Address address, PhysicalAddress mac)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         ArgumentNullException.ThrowIfNull(mac);
         return new(
-            RtnlRequests.Neighbour(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, linkIndex, address, mac),
+            RtnetlinkRequests.Neighbour(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, linkIndex, address, mac),
             $"replace neighbour {address} lladdr {MacText.Format(mac)} dev #{linkIndex}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.DeleteNeighbour"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.DeleteNeighbour"/>.</summary>
     public static NetlinkRequest DeleteNeighbour(int linkIndex, Ip4Address address)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
-        return new(RtnlRequests.Neighbour(RTM_DELNEIGH, 0, linkIndex, address, null), $"delete neighbour {address} dev #{linkIndex}");
+        return new(RtnetlinkRequests.Neighbour(RTM_DELNEIGH, 0, linkIndex, address, null), $"delete neighbour {address} dev #{linkIndex}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.ReplaceFdb"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.ReplaceFdb"/>.</summary>
     public static NetlinkRequest ReplaceFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         ArgumentNullException.ThrowIfNull(mac);
         return new(
-            RtnlRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, linkIndex, mac, destination),
+            RtnetlinkRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, linkIndex, mac, destination),
             $"replace fdb {MacText.Format(mac)} dst {destination} dev #{linkIndex}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.DeleteFdb"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.DeleteFdb"/>.</summary>
     public static NetlinkRequest DeleteFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         ArgumentNullException.ThrowIfNull(mac);
         return new(
-            RtnlRequests.Fdb(RTM_DELNEIGH, 0, linkIndex, mac, destination),
+            RtnetlinkRequests.Fdb(RTM_DELNEIGH, 0, linkIndex, mac, destination),
             $"delete fdb {MacText.Format(mac)} dst {destination} dev #{linkIndex}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.AddAddress"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.AddAddress"/>.</summary>
     public static NetlinkRequest AddAddress(int linkIndex, Ip4Network address)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
-        return new(RtnlRequests.Address(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, linkIndex, address), $"add address {address} dev #{linkIndex}");
+        return new(RtnetlinkRequests.Address(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, linkIndex, address), $"add address {address} dev #{linkIndex}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.DeleteAddress"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.DeleteAddress"/>.</summary>
     public static NetlinkRequest DeleteAddress(int linkIndex, Ip4Network address)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
-        return new(RtnlRequests.Address(RTM_DELADDR, 0, linkIndex, address), $"delete address {address} dev #{linkIndex}");
+        return new(RtnetlinkRequests.Address(RTM_DELADDR, 0, linkIndex, address), $"delete address {address} dev #{linkIndex}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.ReplaceRoute"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.ReplaceRoute"/>.</summary>
     public static NetlinkRequest ReplaceRoute(Route route)
     {
         ArgumentNullException.ThrowIfNull(route);
-        return new(RtnlRequests.Route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, route), $"replace route {route}");
+        return new(RtnetlinkRequests.Route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, route), $"replace route {route}");
     }
 
-    /// <summary>As <see cref="RouteNetlink.DeleteRoute"/>.</summary>
+    /// <summary>As <see cref="RtnetlinkClient.DeleteRoute"/>.</summary>
     public static NetlinkRequest DeleteRoute(Route route)
     {
         ArgumentNullException.ThrowIfNull(route);
-        return new(RtnlRequests.Route(RTM_DELROUTE, 0, route), $"delete route {route}");
+        return new(RtnetlinkRequests.Route(RTM_DELROUTE, 0, route), $"delete route {route}");
     }
 
     public override string ToString() => Operation;

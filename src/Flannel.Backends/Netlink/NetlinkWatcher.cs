@@ -109,16 +109,16 @@ public sealed class NetlinkWatcher : IDisposable
         {
             switch (message.Type)
             {
-                case RTM_NEWROUTE or RTM_DELROUTE when RtnlMessages.TryReadMainRoute(message, out var route):
+                case RTM_NEWROUTE or RTM_DELROUTE when RtnetlinkMessages.TryReadMainRoute(message, out var route):
                     events.Add(new RouteEvent(message.Type == RTM_DELROUTE, route));
                     break;
-                case RTM_NEWLINK or RTM_DELLINK when RtnlMessages.TryReadLink(message, out var link):
+                case RTM_NEWLINK or RTM_DELLINK when RtnetlinkMessages.TryReadLink(message, out var link):
                     events.Add(new LinkEvent(message.Type == RTM_DELLINK, link));
                     break;
-                case RTM_NEWADDR or RTM_DELADDR when RtnlMessages.TryReadAddress(message, out var address):
+                case RTM_NEWADDR or RTM_DELADDR when RtnetlinkMessages.TryReadAddress(message, out var address):
                     events.Add(new AddressEvent(message.Type == RTM_DELADDR, address));
                     break;
-                case RTM_NEWNEIGH or RTM_DELNEIGH when RtnlMessages.TryReadNeighbour(message, out var n):
+                case RTM_NEWNEIGH or RTM_DELNEIGH when RtnetlinkMessages.TryReadNeighbour(message, out var n):
                     events.Add(new NeighbourEvent(n.Deleted, n.LinkIndex, n.Family, n.Address, n.Mac));
                     break;
             }

@@ -40,13 +40,13 @@ public sealed class UdpBackend : IBackend
         }
         UdpPump? pump = null;
         SafeFdHandle? socket = null;
-        RouteNetlink rtnl;
+        RtnetlinkClient rtnl;
         bool gro;
         try
         {
             socket = UdpSocket.Open(iface.Address, options.Port, out gro);
             pump = new UdpPump(tun.QueueCount, tun.VnetHeader, tun.Tso, options.Port);
-            rtnl = RouteNetlink.Open();
+            rtnl = RtnetlinkClient.Open();
         }
         catch (Exception e) when (e is LinuxException or NetlinkException)
         {

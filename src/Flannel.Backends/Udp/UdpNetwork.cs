@@ -1,4 +1,4 @@
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Backends.KernelState;
 using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
@@ -28,7 +28,7 @@ public sealed class UdpNetwork : IBackendNetwork
 
     private readonly BackendContext _context;
     private readonly UdpPump _pump;
-    private readonly RouteNetlink _rtnl;
+    private readonly RtnetlinkClient _rtnl;
     private readonly Func<string, TunDevice> _openTun;
     private readonly ILogger _log;
     private readonly Dictionary<Ip4Network, UdpPeer> _peers = [];
@@ -45,7 +45,7 @@ public sealed class UdpNetwork : IBackendNetwork
     private Ip4Network _ownSubnet;
     private long _lastDrops;
 
-    internal UdpNetwork(BackendContext context, TunDevice tun, UdpPump pump, SafeFdHandle socket, RouteNetlink rtnl, int mtu, ushort port,
+    internal UdpNetwork(BackendContext context, TunDevice tun, UdpPump pump, SafeFdHandle socket, RtnetlinkClient rtnl, int mtu, ushort port,
         bool gro, Func<string, TunDevice> openTun)
     {
         _context = context;

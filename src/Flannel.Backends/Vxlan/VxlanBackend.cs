@@ -25,7 +25,7 @@ public sealed class VxlanBackend : IBackend
         var iface = _context.Iface;
         var log = _context.Logs.CreateLogger<VxlanBackend>();
         int mtu = options.Mtu > 0 ? options.Mtu : iface.Mtu - Overhead;
-        var rtnl = RouteNetlink.Open();
+        var rtnl = RtnetlinkClient.Open();
         try
         {
             var device = VxlanDevice.Ensure(rtnl, options, iface, mtu, log);

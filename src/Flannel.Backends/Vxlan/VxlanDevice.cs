@@ -1,6 +1,6 @@
 using System.Net.NetworkInformation;
 using System.Security.Cryptography;
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Backends.Netlink;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +13,7 @@ internal static class VxlanDevice
     /// An existing device with the same VNI, local address, parent, port, GBP and learning is kept with its MAC, so the
     /// VtepMAC peers know stays valid across restarts; anything else of that name is deleted and created anew.
     /// </summary>
-    public static VxlanInfo Ensure(RouteNetlink rtnl, VxlanOptions options, ExternalInterface iface, int mtu, ILogger log)
+    public static VxlanInfo Ensure(RtnetlinkClient rtnl, VxlanOptions options, ExternalInterface iface, int mtu, ILogger log)
     {
         string name = NameOf(options);
         var existing = rtnl.GetVxlan(name);
@@ -31,7 +31,7 @@ internal static class VxlanDevice
     /// the device back after it was deleted (by hand, or by the kernel with its parent link) or its parent changed:
     /// the VtepMAC stays what our lease and every peer's FDB already say.
     /// </summary>
-    public static VxlanInfo EnsureWithMac(RouteNetlink rtnl, VxlanOptions options, ExternalInterface iface, int mtu, PhysicalAddress mac, ILogger log)
+    public static VxlanInfo EnsureWithMac(RtnetlinkClient rtnl, VxlanOptions options, ExternalInterface iface, int mtu, PhysicalAddress mac, ILogger log)
     {
         var existing = rtnl.GetVxlan(NameOf(options));
         if (existing is not null && Matches(existing, options, iface) && Equals(existing.Mac, mac))
@@ -49,7 +49,7 @@ internal static class VxlanDevice
         existing.Port == (options.Port == 0 ? VxlanOptions.KernelDefaultPort : options.Port) &&
         existing.Gbp == options.Gbp && existing.Learning == options.Learning;
 
-    private static VxlanInfo Create(RouteNetlink rtnl, VxlanOptions options, ExternalInterface iface, int mtu, PhysicalAddress mac, ILogger log)
+    private static VxlanInfo Create(RtnetlinkClient rtnl, VxlanOptions options, ExternalInterface iface, int mtu, PhysicalAddress mac, ILogger log)
     {
         string name = NameOf(options);
         if (rtnl.GetVxlan(name) is { } existing)
@@ -69,7 +69,7 @@ internal static class VxlanDevice
         return Configure(rtnl, created, mtu);
     }
 
-    private static VxlanInfo Configure(RouteNetlink rtnl, VxlanInfo device, int mtu)
+    private static VxlanInfo Configure(RtnetlinkClient rtnl, VxlanInfo device, int mtu)
     {
         if (device.Mtu != mtu)
         {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.NetworkInformation;
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Backends.KernelState;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;
@@ -26,7 +26,7 @@ public sealed class VxlanNetwork : IBackendNetwork
     private const int ENOENT = 2, ESRCH = 3;
 
     private readonly BackendContext _context;
-    private readonly RouteNetlink _rtnl;
+    private readonly RtnetlinkClient _rtnl;
     private readonly VxlanOptions _options;
     private readonly PhysicalAddress _mac;
     private readonly Action<string> _onCreated;
@@ -52,7 +52,7 @@ public sealed class VxlanNetwork : IBackendNetwork
     private Ip4Network? _ownSubnet;
 
     /// <param name="onCreated">Runs for a device created again (vxlan's checksum offload setting).</param>
-    internal VxlanNetwork(BackendContext context, RouteNetlink rtnl, VxlanInfo device, VxlanOptions options, int mtu, Action<string> onCreated)
+    internal VxlanNetwork(BackendContext context, RtnetlinkClient rtnl, VxlanInfo device, VxlanOptions options, int mtu, Action<string> onCreated)
     {
         _context = context;
         _rtnl = rtnl;

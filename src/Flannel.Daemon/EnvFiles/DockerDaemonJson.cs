@@ -1,3 +1,4 @@
+using Flannel.Subnet;
 using System.Globalization;
 using System.Text.Json;
 

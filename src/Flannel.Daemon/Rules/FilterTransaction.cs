@@ -11,7 +11,7 @@ internal static class FilterTransaction
     /// changed meanwhile (another daemon, an operator). Nothing is run when the plan is empty.
     /// </summary>
     /// <exception cref="RulesException">Refused <see cref="Attempts"/> times.</exception>
-    public static void Write<TState>(HostCommand run, RulesLock.Held held, TState? state, Func<TState> read, Func<TState, string?> plan,
+    public static void Write<TState>(ProgramRunner run, RulesLock.Held held, TState? state, Func<TState> read, Func<TState, string?> plan,
         string[] command, string name)
         where TState : class
     {
@@ -39,7 +39,7 @@ internal static class FilterTransaction
 
     /// <summary>Runs one payload that needs no plan (removals of the other mode).</summary>
     /// <exception cref="RulesException">The program refused it.</exception>
-    public static void Run(HostCommand run, string[] command, string payload, string name)
+    public static void Run(ProgramRunner run, string[] command, string payload, string name)
     {
         var r = run.Run(command, payload);
         if (r.ExitCode != 0)

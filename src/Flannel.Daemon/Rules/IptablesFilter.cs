@@ -7,7 +7,7 @@ namespace Flannel.Daemon.Rules;
 /// <c>iptables-restore --noflush --wait</c>: applying costs two process runs (the read done ahead, during the lease)
 /// and a check one, where flanneld runs one <c>iptables -C</c> per rule.
 /// </summary>
-public sealed class IptablesFilter(HostCommand run, RulesLock? rulesLock = null) : IPacketFilter
+public sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
 {
     private readonly RulesLock _lock = rulesLock ?? RulesLock.Host;
     private (IptablesDump Dump, long Generation)? _prepared;
@@ -58,7 +58,7 @@ public sealed class IptablesFilter(HostCommand run, RulesLock? rulesLock = null)
     }
 
     /// <summary>Deletes our rules (every layout, every lease given) from iptables; the count of rules deleted.</summary>
-    internal static int Remove(HostCommand run, RulesLock.Held held, IReadOnlyList<IptablesRule> ours)
+    internal static int Remove(ProgramRunner run, RulesLock.Held held, IReadOnlyList<IptablesRule> ours)
     {
         var dump = Save(run);
         var payload = IptablesPlan.Build(dump, [], ours);
@@ -71,7 +71,7 @@ public sealed class IptablesFilter(HostCommand run, RulesLock? rulesLock = null)
         return payload.Split('\n').Count(l => l.StartsWith("-D ", StringComparison.Ordinal));
     }
 
-    internal static bool Installed(HostCommand run)
+    internal static bool Installed(ProgramRunner run)
     {
         try
         {
@@ -87,7 +87,7 @@ public sealed class IptablesFilter(HostCommand run, RulesLock? rulesLock = null)
     private void Write(RulesLock.Held held, IptablesDump? state, Func<IptablesDump, string?> plan) =>
         FilterTransaction.Write(run, held, state, () => Save(run), plan, ["iptables-restore", "--noflush", "--wait"], "iptables-restore");
 
-    internal static IptablesDump Save(HostCommand run)
+    internal static IptablesDump Save(ProgramRunner run)
     {
         var r = run.Run(["iptables-save"]);
         if (r.ExitCode != 0)

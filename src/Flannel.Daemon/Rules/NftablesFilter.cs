@@ -6,7 +6,7 @@ namespace Flannel.Daemon.Rules;
 /// flanneld v0.28.9's nftables table (<c>"EnableNFTables": true</c>) read with one <c>nft -j list table</c> and written
 /// with one <c>nft -f</c> transaction. v0.28.9 itself never checks its nftables rules again; we do, as in iptables mode.
 /// </summary>
-public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null) : IPacketFilter
+public sealed class NftablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
 {
     private readonly RulesLock _lock = rulesLock ?? RulesLock.Host;
     private (NftRuleset Table, long Generation)? _prepared;
@@ -57,7 +57,7 @@ public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null)
     }
 
     /// <summary>Deletes our rules from the nftables table; the count of rule deletions planned.</summary>
-    internal static int Remove(HostCommand run, RulesLock.Held held, IReadOnlyList<NftRule> ours)
+    internal static int Remove(ProgramRunner run, RulesLock.Held held, IReadOnlyList<NftRule> ours)
     {
         var table = List(run);
         var payload = NftPlan.Build(table, [], ours, rebuild: false);
@@ -79,7 +79,7 @@ public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null)
         return removed;
     }
 
-    internal static bool Installed(HostCommand run)
+    internal static bool Installed(ProgramRunner run)
     {
         try
         {
@@ -93,7 +93,7 @@ public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null)
     }
 
     // v0.28.9's Init creates ip6 flannel-ipv6 even without IPv6; once no flannel table of ip is left, an empty one goes.
-    private static void DeleteEmptyTable6(HostCommand run)
+    private static void DeleteEmptyTable6(ProgramRunner run)
     {
         var r = run.Run(["nft", "-j", "list", "table", "ip6", RulePolicy.NftTable6]);
         if (r.ExitCode == 0 && NftRuleset.Parse(r.Stdout) is { Chains.Count: 0, Rules.Count: 0 })
@@ -105,7 +105,7 @@ public sealed class NftablesFilter(HostCommand run, RulesLock? rulesLock = null)
     private void Write(RulesLock.Held held, NftRuleset? state, Func<NftRuleset, string?> plan) =>
         FilterTransaction.Write(run, held, state, () => List(run), plan, ["nft", "-f", "-"], "nft -f");
 
-    internal static NftRuleset List(HostCommand run)
+    internal static NftRuleset List(ProgramRunner run)
     {
         var r = run.Run(["nft", "-j", "list", "table", "ip", RulePolicy.NftTable]);
         if (r.ExitCode == 0)

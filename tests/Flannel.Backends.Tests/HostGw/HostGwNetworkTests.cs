@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Backends.HostGw;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet;

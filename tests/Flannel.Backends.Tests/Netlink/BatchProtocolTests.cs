@@ -1,3 +1,4 @@
+using Flannel.Backends.Vxlan;
 using System.Buffers.Binary;
 using System.Net.NetworkInformation;
 using Flannel.Backends.Interop;
@@ -9,7 +10,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 
 namespace Flannel.Backends.Tests.Netlink;
 
-/// <summary><see cref="RtNetlinkSocket.Batch"/> against a scripted kernel: packing, sequence numbers, scattered acks.</summary>
+/// <summary><see cref="RtnetlinkSocket.Batch"/> against a scripted kernel: packing, sequence numbers, scattered acks.</summary>
 public class BatchProtocolTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
@@ -24,7 +25,7 @@ public class BatchProtocolTests
         var batch = Task.Run(() => pair.Client.Batch(requests));
 
         var first = pair.ReceiveDatagram();
-        Assert.Equal(RtNetlinkSocket.MaxBatchMessages, first.Count);
+        Assert.Equal(RtnetlinkSocket.MaxBatchMessages, first.Count);
         Assert.All(first, m => Assert.Equal((RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE), (m.Type, m.Flags)));
         Assert.Equal(first.Count, first.Select(m => m.Sequence).Distinct().Count());
         // Nothing more is sent until every ack of the first datagram is in.
@@ -60,9 +61,9 @@ public class BatchProtocolTests
         var net = Ip4Address.Parse("10.5.2.0");
         var route = Route.Via(new Ip4Network(net, 24), net, 4, onLink: true);
 
-        Assert.Equal(RtnlRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 4, mac, peer).Message.ToArray(), NetlinkRequest.ReplaceFdb(4, mac, peer).Message.ToArray());
-        Assert.Equal(RtnlRequests.Route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, route).Message.ToArray(), NetlinkRequest.ReplaceRoute(route).Message.ToArray());
-        Assert.Equal(RtnlRequests.Route(RTM_DELROUTE, 0, route).Message.ToArray(), NetlinkRequest.DeleteRoute(route).Message.ToArray());
+        Assert.Equal(RtnetlinkRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 4, mac, peer).Message.ToArray(), NetlinkRequest.ReplaceFdb(4, mac, peer).Message.ToArray());
+        Assert.Equal(RtnetlinkRequests.Route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, route).Message.ToArray(), NetlinkRequest.ReplaceRoute(route).Message.ToArray());
+        Assert.Equal(RtnetlinkRequests.Route(RTM_DELROUTE, 0, route).Message.ToArray(), NetlinkRequest.DeleteRoute(route).Message.ToArray());
         Assert.Equal("replace fdb 86:23:78:a5:d8:be dst 198.51.100.2 dev #4", NetlinkRequest.ReplaceFdb(4, mac, peer).Operation);
         Assert.Throws<ArgumentOutOfRangeException>(() => NetlinkRequest.DeleteNeighbour(0, net));
         Assert.Throws<ArgumentNullException>(() => NetlinkRequest.ReplaceNeighbour(4, net, null!));
@@ -72,8 +73,8 @@ public class BatchProtocolTests
     public void Fdb_and_neighbour_messages_carry_the_fields_flannel_sends()
     {
         var mac = PhysicalAddress.Parse("86-23-78-A5-D8-BE");
-        var fdb = RtnlRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 4, mac, Ip4Address.Parse("198.51.100.2")).Message.ToArray();
-        var arp = RtnlRequests.Neighbour(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 4, Ip4Address.Parse("10.5.2.0"), mac).Message.ToArray();
+        var fdb = RtnetlinkRequests.Fdb(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 4, mac, Ip4Address.Parse("198.51.100.2")).Message.ToArray();
+        var arp = RtnetlinkRequests.Neighbour(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 4, Ip4Address.Parse("10.5.2.0"), mac).Message.ToArray();
 
         // ndmsg: family, pad, pad16, ifindex, state, flags, type.
         Assert.Equal(new byte[] { 7, 0, 0, 0, 4, 0, 0, 0, 0x80, 0, 0x02, 0 }, fdb[16..28]);
@@ -93,13 +94,13 @@ public class BatchProtocolTests
         Assert.Equal(
             [(IFLA_VXLAN_ID, 4), (IFLA_VXLAN_LOCAL, 4), (IFLA_VXLAN_LINK, 4), (IFLA_VXLAN_PORT, 2), (IFLA_VXLAN_LEARNING, 1), (IFLA_VXLAN_GBP, 0)],
             VxlanData(withAll));
-        var port = RtnlRequests.CreateVxlan(withAll).Message.ToArray();
+        var port = RtnetlinkRequests.CreateVxlan(withAll).Message.ToArray();
         Assert.True(port.AsSpan().IndexOf(new byte[] { 6, 0, 15, 0, 0x12, 0xb5 }) > 0, "port 4789 in network order");
     }
 
     private static List<(ushort Type, int Length)> VxlanData(VxlanSpec spec)
     {
-        var message = RtnlRequests.CreateVxlan(spec).Message.ToArray();
+        var message = RtnetlinkRequests.CreateVxlan(spec).Message.ToArray();
         var found = new List<(ushort, int)>();
         foreach (var m in new NetlinkMessageReader(message))
         {
@@ -126,18 +127,18 @@ public class BatchProtocolTests
         return found;
     }
 
-    /// <summary>A socketpair with the client end in an <see cref="RtNetlinkSocket"/>; the test plays the kernel.</summary>
+    /// <summary>A socketpair with the client end in an <see cref="RtnetlinkSocket"/>; the test plays the kernel.</summary>
     private sealed unsafe class Pair : IDisposable
     {
         private readonly SafeFdHandle _kernelEnd;
 
         private Pair(SafeFdHandle client, SafeFdHandle kernelEnd)
         {
-            Client = new RtNetlinkSocket(client);
+            Client = new RtnetlinkSocket(client);
             _kernelEnd = kernelEnd;
         }
 
-        public RtNetlinkSocket Client { get; }
+        public RtnetlinkSocket Client { get; }
 
         public static Pair Create()
         {

@@ -7,7 +7,7 @@ using static Flannel.Backends.Interop.LinuxNetlink;
 namespace Flannel.Backends.Tests.Netlink;
 
 /// <summary>
-/// Plays the kernel for an <see cref="RtNetlinkSocket"/> over a unix datagram socketpair, so tests can send replies
+/// Plays the kernel for an <see cref="RtnetlinkSocket"/> over a unix datagram socketpair, so tests can send replies
 /// the real kernel produces only rarely (NLM_F_DUMP_INTR, stale sequence numbers, huge datagrams).
 /// </summary>
 internal sealed unsafe class FakeKernel : IDisposable
@@ -16,11 +16,11 @@ internal sealed unsafe class FakeKernel : IDisposable
 
     private FakeKernel(SafeFdHandle clientEnd, SafeFdHandle kernelEnd)
     {
-        Client = new RtNetlinkSocket(clientEnd);
+        Client = new RtnetlinkSocket(clientEnd);
         _kernelEnd = kernelEnd;
     }
 
-    public RtNetlinkSocket Client { get; }
+    public RtnetlinkSocket Client { get; }
 
     public static FakeKernel Create()
     {
@@ -110,7 +110,7 @@ internal sealed unsafe class FakeKernel : IDisposable
 
     public static bool ReadName(NetlinkMessage message, out string name)
     {
-        bool ok = RtnlMessages.TryReadLink(message, out var link);
+        bool ok = RtnetlinkMessages.TryReadLink(message, out var link);
         name = link?.Name ?? "";
         return ok;
     }

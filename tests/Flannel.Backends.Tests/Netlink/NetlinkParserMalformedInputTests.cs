@@ -132,9 +132,9 @@ public class NetlinkParserMalformedInputTests
         {
             foreach (var message in new NetlinkMessageReader(datagram))
             {
-                RtnlMessages.TryReadMainRoute(message, out _);
-                RtnlMessages.TryReadLink(message, out _);
-                RtnlMessages.TryReadAddress(message, out _);
+                RtnetlinkMessages.TryReadMainRoute(message, out _);
+                RtnetlinkMessages.TryReadLink(message, out _);
+                RtnetlinkMessages.TryReadAddress(message, out _);
                 NetlinkAck.Read(message);
             }
         }

@@ -223,22 +223,22 @@ public class NetlinkParserProperties
         switch (which)
         {
             case 0:
-                return RtnlMessages.TryReadMainRoute(message, out _);
+                return RtnetlinkMessages.TryReadMainRoute(message, out _);
             case 1:
-                RtnlMessages.ReadRoute(message, out _);
+                RtnetlinkMessages.ReadRoute(message, out _);
                 return true;
             case 2:
-                return RtnlMessages.TryReadLink(message, out _);
+                return RtnetlinkMessages.TryReadLink(message, out _);
             case 3:
-                return RtnlMessages.TryReadAddress(message, out _);
+                return RtnetlinkMessages.TryReadAddress(message, out _);
             case 4:
-                return RtnlMessages.TryReadNeighbour(message, out _);
+                return RtnetlinkMessages.TryReadNeighbour(message, out _);
             case 5:
-                return RtnlMessages.TryReadArpNeighbour(message, out _);
+                return RtnetlinkMessages.TryReadArpNeighbour(message, out _);
             case 6:
-                return RtnlMessages.TryReadFdbEntry(message, out _);
+                return RtnetlinkMessages.TryReadFdbEntry(message, out _);
             case 7:
-                return RtnlMessages.TryReadVxlan(message, out _);
+                return RtnetlinkMessages.TryReadVxlan(message, out _);
             case 8:
                 NetlinkAck.Read(message);
                 return true;

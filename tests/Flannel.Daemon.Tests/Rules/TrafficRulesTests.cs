@@ -19,7 +19,7 @@ public sealed class TrafficRulesTests
     // Each test its own lock file: the namespaces are separate hosts.
     private readonly RulesLock _lock = new(Path.Combine(Path.GetTempPath(), $"flannel-rules-{Guid.NewGuid():N}.lock"));
 
-    private static HostCommand In(NetNs ns) => new(["ip", "netns", "exec", ns.Name]);
+    private static ProgramRunner In(NetNs ns) => new(["ip", "netns", "exec", ns.Name]);
 
     private IptablesFilter Iptables(NetNs ns) => new(In(ns), _lock);
 

@@ -1,5 +1,5 @@
 using Flannel.Backends;
-using Flannel.Backends.Host;
+using Flannel.Backends.Interfaces;
 using Flannel.Backends.HostGw;
 using Flannel.Backends.Netlink;
 using Flannel.Backends.Vxlan;
@@ -44,7 +44,7 @@ public class StatusReconcileAgreementTests
     {
         using var ns = Underlay();
         var config = NetworkConfigParser.Parse("""{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan","VNI":7}}""");
-        int eth0 = ns.Run(() => { using var r = RouteNetlink.Open(); return r.GetLinkIndex("eth0"); });
+        int eth0 = ns.Run(() => { using var r = RtnetlinkClient.Open(); return r.GetLinkIndex("eth0"); });
         var iface = new ExternalInterface("eth0", eth0, 1500, Ip4Address.Parse("198.51.100.1"), Ip4Address.Parse("198.51.100.1"));
         var context = new BackendContext(iface, config, NullLoggerFactory.Instance) { VxlanChecksumOffload = false };
         await using var network = (VxlanNetwork)ns.Run(() => new VxlanBackend(context).RegisterNetworkAsync(CancellationToken.None).GetAwaiter().GetResult());
@@ -91,7 +91,7 @@ public class StatusReconcileAgreementTests
     {
         using var ns = Underlay();
         var config = NetworkConfigParser.Parse("""{"Network":"10.5.0.0/16","Backend":{"Type":"host-gw"}}""");
-        int eth0 = ns.Run(() => { using var r = RouteNetlink.Open(); return r.GetLinkIndex("eth0"); });
+        int eth0 = ns.Run(() => { using var r = RtnetlinkClient.Open(); return r.GetLinkIndex("eth0"); });
         var iface = new ExternalInterface("eth0", eth0, 1500, Ip4Address.Parse("198.51.100.1"), Ip4Address.Parse("198.51.100.1"));
         var context = new BackendContext(iface, config, NullLoggerFactory.Instance);
         await using var network = (HostGwNetwork)ns.Run(() => new HostGwBackend(context).RegisterNetworkAsync(CancellationToken.None).GetAwaiter().GetResult());

@@ -13,7 +13,7 @@ internal static class KernelReader
     /// <exception cref="NetlinkException">The kernel refused a dump.</exception>
     public static KernelSnapshot Read(string? device, bool vxlan, IEnumerable<Ip4Address> directRoutingPeers, Ip4Address? ownPublicIp)
     {
-        using var rtnl = RouteNetlink.Open();
+        using var rtnl = RtnetlinkClient.Open();
         StatusDevice? found = null;
         if (device is not null)
         {

@@ -101,7 +101,7 @@ public static class StatusCommand
         }
         try
         {
-            var clashes = EnvFiles.DockerDaemonJson.Check(daemonJson, EnvFiles.SubnetEnv.TryRead(subnetFile));
+            var clashes = EnvFiles.DockerDaemonJson.Check(daemonJson, SubnetEnv.TryRead(subnetFile));
             return clashes.Count == 0 ? [] : [EnvFiles.DockerDaemonJson.Describe(daemonJson, clashes)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)

@@ -6,7 +6,7 @@ namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
 /// <summary>
 /// A fresh network namespace with a veth pair (veth0, veth1, both inside it; this kernel has no dummy links) and a
-/// <see cref="RouteNetlink"/> opened inside it. Set up with <c>ip</c>, so the client is only what the test checks.
+/// <see cref="RtnetlinkClient"/> opened inside it. Set up with <c>ip</c>, so the client is only what the test checks.
 /// Everything is torn down on Dispose, namespace included.
 /// </summary>
 internal sealed class NamespaceBed : IDisposable
@@ -17,7 +17,7 @@ internal sealed class NamespaceBed : IDisposable
     /// <summary>A would-be peer on veth0's subnet (no host answers; routes only need it to be on-link).</summary>
     public static readonly Ip4Address Peer = Ip4Address.Parse("198.51.100.2");
 
-    private NamespaceBed(NetNs ns, RouteNetlink rtnl)
+    private NamespaceBed(NetNs ns, RtnetlinkClient rtnl)
     {
         Ns = ns;
         Rtnl = rtnl;
@@ -27,7 +27,7 @@ internal sealed class NamespaceBed : IDisposable
 
     public NetNs Ns { get; }
 
-    public RouteNetlink Rtnl { get; }
+    public RtnetlinkClient Rtnl { get; }
 
     public int Veth0 { get; }
 
@@ -37,7 +37,7 @@ internal sealed class NamespaceBed : IDisposable
     public static NamespaceBed Create(bool underlay = false)
     {
         var ns = NetNs.Create();
-        RouteNetlink? rtnl = null;
+        RtnetlinkClient? rtnl = null;
         try
         {
             ns.Ip("link", "add", "veth0", "type", "veth", "peer", "name", "veth1");
@@ -47,7 +47,7 @@ internal sealed class NamespaceBed : IDisposable
                 ns.Ip("link", "set", "veth0", "up");
                 ns.Ip("link", "set", "veth1", "up");
             }
-            rtnl = ns.Run(RouteNetlink.Open);
+            rtnl = ns.Run(RtnetlinkClient.Open);
             return new NamespaceBed(ns, rtnl);
         }
         catch

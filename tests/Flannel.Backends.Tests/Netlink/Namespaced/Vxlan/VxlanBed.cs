@@ -1,3 +1,4 @@
+using Flannel.Backends.Vxlan;
 using System.Net.NetworkInformation;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;
@@ -19,7 +20,7 @@ internal sealed class VxlanBed : IDisposable
 
     public int Index { get; }
 
-    public RouteNetlink Rtnl => Bed.Rtnl;
+    public RtnetlinkClient Rtnl => Bed.Rtnl;
 
     public static VxlanBed Create()
     {

@@ -1,3 +1,4 @@
+using Flannel.Backends.Vxlan;
 using System.Net.NetworkInformation;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;

@@ -1,8 +1,0 @@
-namespace Flannel.Backends.Host;
-
-public sealed class InterfaceSelectionException : Exception
-{
-    public InterfaceSelectionException(string message) : base(message) { }
-    public InterfaceSelectionException() { }
-    public InterfaceSelectionException(string message, Exception inner) : base(message, inner) { }
-}

@@ -1,0 +1,16 @@
+namespace Flannel.Backends.Interfaces;
+
+public sealed record InterfaceOptions
+{
+    /// <summary><c>--iface</c>: names or addresses, tried in order.</summary>
+    public IReadOnlyList<string> Ifaces { get; init; } = [];
+
+    /// <summary><c>--iface-regex</c>: matched against addresses first, then names.</summary>
+    public IReadOnlyList<string> IfaceRegexes { get; init; } = [];
+
+    /// <summary><c>--iface-can-reach</c>: the interface used to reach this address.</summary>
+    public string? IfaceCanReach { get; init; }
+
+    /// <summary><c>--public-ip</c>: advertised instead of the interface address.</summary>
+    public string? PublicIp { get; init; }
+}

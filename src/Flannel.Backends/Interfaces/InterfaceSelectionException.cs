@@ -1,0 +1,8 @@
+namespace Flannel.Backends.Interfaces;
+
+public sealed class InterfaceSelectionException : Exception
+{
+    public InterfaceSelectionException(string message) : base(message) { }
+    public InterfaceSelectionException() { }
+    public InterfaceSelectionException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,81 @@
+using System.Net.NetworkInformation;
+using Flannel.Backends.Interop;
+using Flannel.Subnet.Ip;
+using Tmds.Linux;
+using static Flannel.Backends.Interop.LinuxRtnetlink;
+
+namespace Flannel.Backends.Netlink;
+
+/// <summary>
+/// One RTM_NEWNEIGH / RTM_DELNEIGH message: an ARP entry (AF_INET) or an FDB entry (AF_BRIDGE). <see cref="Address"/>
+/// is NDA_DST when it is an IPv4 address (an FDB entry's remote may be IPv6, or absent).
+/// </summary>
+internal readonly record struct NeighbourMessage(
+    bool Deleted,
+    byte Family,
+    int LinkIndex,
+    ushort State,
+    byte Flags,
+    Ip4Address? Address,
+    PhysicalAddress? Mac);
+
+internal static partial class RtnetlinkMessages
+{
+    /// <summary>A neighbour message of family AF_INET or AF_BRIDGE; other families (AF_INET6) are skipped.</summary>
+    public static bool TryReadNeighbour(NetlinkMessage message, out NeighbourMessage neighbour)
+    {
+        neighbour = default;
+        if (message.Type is not (RTM_NEWNEIGH or RTM_DELNEIGH))
+        {
+            return false;
+        }
+        var header = message.ReadHeader<ndmsg>();
+        if (header.ndm_family != LibC.AF_INET && header.ndm_family != AF_BRIDGE)
+        {
+            return false;
+        }
+        Ip4Address? address = null;
+        PhysicalAddress? mac = null;
+        foreach (var attribute in message.Attributes<ndmsg>())
+        {
+            switch (attribute.Type)
+            {
+                case NDA_DST when attribute.Value.Length == 4:
+                    address = attribute.GetIp4();
+                    break;
+                case NDA_DST when header.ndm_family == LibC.AF_INET:
+                    throw new FormatException($"netlink: IPv4 neighbour with a {attribute.Value.Length}-byte NDA_DST");
+                case NDA_LLADDR when !attribute.Value.IsEmpty:
+                    mac = new PhysicalAddress(attribute.Value.ToArray());
+                    break;
+            }
+        }
+        neighbour = new NeighbourMessage(
+            message.Type == RTM_DELNEIGH, header.ndm_family, header.ndm_ifindex, header.ndm_state, header.ndm_flags, address, mac);
+        return true;
+    }
+
+    /// <summary>An ARP entry with its address.</summary>
+    public static bool TryReadArpNeighbour(NetlinkMessage message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Neighbour? neighbour)
+    {
+        neighbour = null;
+        if (!TryReadNeighbour(message, out var m) || m.Family != LibC.AF_INET || m.Address is not { } address)
+        {
+            return false;
+        }
+        neighbour = new Neighbour(m.LinkIndex, address, m.Mac, m.State);
+        return true;
+    }
+
+    /// <summary>An FDB entry with its MAC.</summary>
+    public static bool TryReadFdbEntry(NetlinkMessage message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FdbEntry? entry)
+    {
+        entry = null;
+        if (!TryReadNeighbour(message, out var m) || m.Family != AF_BRIDGE || m.Mac is not { } mac)
+        {
+            return false;
+        }
+        entry = new FdbEntry(m.LinkIndex, mac, m.Address, m.State, m.Flags);
+        return true;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net.NetworkInformation;
+using Flannel.Backends.Interop;
+using Flannel.Subnet.Ip;
+using Tmds.Linux;
+using static Flannel.Backends.Interop.LinuxRtnetlink;
+
+namespace Flannel.Backends.Netlink;
+
+/// <summary>
+/// Decodes rtnetlink messages (dump parts, GET replies and multicast events alike) into the public records. Throws
+/// only <see cref="FormatException"/>, on malformed messages.
+/// </summary>
+internal static partial class RtnetlinkMessages
+{
+    /// <summary>
+    /// An IPv4 unicast route of the main table: what <c>ip route show</c> lists and flannel manages. Skipped: other
+    /// tables (local/broadcast routes live in table local), other types (blackhole, unreachable, ...), and cached
+    /// clones (RTM_F_CLONED).
+    /// </summary>
+    public static bool TryReadMainRoute(NetlinkMessage message, [NotNullWhen(true)] out Route? route)
+    {
+        route = null;
+        if (message.Type is not (RTM_NEWROUTE or RTM_DELROUTE))
+        {
+            return false;
+        }
+        var header = message.ReadHeader<rtmsg>();
+        if (header.rtm_family != LibC.AF_INET || header.rtm_type != RTN_UNICAST || (header.rtm_flags & RTM_F_CLONED) != 0)
+        {
+            return false;
+        }
+        var candidate = ReadRoute(message, out uint table);
+        if (table != RT_TABLE_MAIN)
+        {
+            return false;
+        }
+        route = candidate;
+        return true;
+    }
+
+    /// <summary>Any IPv4 route message, unfiltered (an RTM_GETROUTE answer is a cached clone, maybe in table local).</summary>
+    public static Route ReadRoute(NetlinkMessage message, out uint table)
+    {
+        var header = message.ReadHeader<rtmsg>();
+        if (header.rtm_family != LibC.AF_INET || header.rtm_dst_len > 32)
+        {
+            throw new FormatException($"netlink: route family {header.rtm_family} /{header.rtm_dst_len} is not IPv4");
+        }
+        table = header.rtm_table;
+        Ip4Address destination = default;
+        Ip4Address? gateway = null, source = null;
+        int linkIndex = 0;
+        foreach (var attribute in message.Attributes<rtmsg>())
+        {
+            switch (attribute.Type)
+            {
+                case RTA_DST:
+                    destination = attribute.GetIp4();
+                    break;
+                case RTA_GATEWAY:
+                    gateway = attribute.GetIp4();
+                    break;
+                case RTA_OIF:
+                    linkIndex = attribute.GetS32();
+                    break;
+                case RTA_PREFSRC:
+                    source = attribute.GetIp4();
+                    break;
+                case RTA_TABLE:
+                    // Table ids above 255 only fit here; rtm_table then says RT_TABLE_UNSPEC.
+                    table = attribute.GetU32();
+                    break;
+            }
+        }
+        return new Route(
+            new Ip4Network(destination, header.rtm_dst_len),
+            gateway,
+            linkIndex,
+            (RouteScope)header.rtm_scope,
+            (header.rtm_flags & RTNH_F_ONLINK) != 0,
+            header.rtm_protocol,
+            table <= byte.MaxValue ? (byte)table : RT_TABLE_UNSPEC)
+        {
+            Source = source,
+        };
+    }
+
+    /// <summary>
+    /// A link message of family AF_UNSPEC; the bridge's per-port messages (family AF_BRIDGE, also on RTNLGRP_LINK)
+    /// describe port state, not the link, and are skipped.
+    /// </summary>
+    public static bool TryReadLink(NetlinkMessage message, [NotNullWhen(true)] out LinkInfo? link)
+    {
+        link = null;
+        if (message.Type is not (RTM_NEWLINK or RTM_DELLINK))
+        {
+            return false;
+        }
+        var header = message.ReadHeader<ifinfomsg>();
+        if (header.ifi_family != LibC.AF_UNSPEC)
+        {
+            return false;
+        }
+        string name = "";
+        int mtu = 0;
+        PhysicalAddress? hardwareAddress = null;
+        string? kind = null;
+        foreach (var attribute in message.Attributes<ifinfomsg>())
+        {
+            switch (attribute.Type)
+            {
+                case IFLA_IFNAME:
+                    name = attribute.GetString();
+                    break;
+                case IFLA_MTU:
+                    mtu = (int)attribute.GetU32();
+                    break;
+                case IFLA_ADDRESS when !attribute.Value.IsEmpty:
+                    hardwareAddress = new PhysicalAddress(attribute.Value.ToArray());
+                    break;
+                case IFLA_LINKINFO:
+                    kind = ReadLinkKind(attribute.Nested);
+                    break;
+            }
+        }
+        link = new LinkInfo(header.ifi_index, name, (LinkFlags)header.ifi_flags, mtu, hardwareAddress, kind);
+        return true;
+    }
+
+    /// <summary>An IPv4 address message; other families are skipped.</summary>
+    public static bool TryReadAddress(NetlinkMessage message, [NotNullWhen(true)] out AddressInfo? address)
+    {
+        address = null;
+        if (message.Type is not (RTM_NEWADDR or RTM_DELADDR))
+        {
+            return false;
+        }
+        var header = message.ReadHeader<ifaddrmsg>();
+        if (header.ifa_family != LibC.AF_INET)
+        {
+            return false;
+        }
+        if (header.ifa_prefixlen > 32)
+        {
+            throw new FormatException($"netlink: IPv4 address with prefix length {header.ifa_prefixlen}");
+        }
+        Ip4Address? local = null, peer = null;
+        string? label = null;
+        foreach (var attribute in message.Attributes<ifaddrmsg>())
+        {
+            switch (attribute.Type)
+            {
+                case IFA_LOCAL:
+                    local = attribute.GetIp4();
+                    break;
+                case IFA_ADDRESS:
+                    peer = attribute.GetIp4();
+                    break;
+                case IFA_LABEL:
+                    label = attribute.GetString();
+                    break;
+            }
+        }
+        // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the same except on point-to-point links, where it
+        // is the peer. Either may be missing (if_addr.h).
+        var ip = local ?? peer ?? throw new FormatException("netlink: IPv4 address message without IFA_LOCAL or IFA_ADDRESS");
+        address = new AddressInfo((int)header.ifa_index, new Ip4Network(ip, header.ifa_prefixlen), (RouteScope)header.ifa_scope, label);
+        return true;
+    }
+
+    private static string? ReadLinkKind(NetlinkAttributeReader linkInfo)
+    {
+        foreach (var attribute in linkInfo)
+        {
+            if (attribute.Type == IFLA_INFO_KIND)
+            {
+                return attribute.GetString();
+            }
+        }
+        return null;
+    }
+}

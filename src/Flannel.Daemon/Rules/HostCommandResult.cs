@@ -1,4 +1,0 @@
-namespace Flannel.Daemon.Rules;
-
-/// <summary>The result of a host program run by the rules code.</summary>
-public sealed record HostCommandResult(int ExitCode, string Stdout, string Stderr);
