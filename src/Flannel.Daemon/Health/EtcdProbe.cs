@@ -26,7 +26,13 @@ public sealed class EtcdProbe(ISubnetRegistry registry, LoopHealthRegistry healt
                 await registry.GetNetworkConfigAsync(attempt.Token).ConfigureAwait(false);
                 health.Report(Name, Bound);
             }
-            catch (Exception) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping: the call ends however the client ends it (an RpcException "gRPC call disposed" when the
+                // connection is disposed under it, seen as a "BackgroundService failed" error at SIGTERM).
+                return;
+            }
+            catch (Exception)
             {
                 // Unreachable or refused: the entry goes stale by itself after its bound.
             }
