@@ -12,6 +12,10 @@ namespace Flannel.Backends.Udp;
 /// of a peer, cut apart here by the gso_size the kernel reports), check each datagram against the peer table, TTL-1,
 /// and write each inner packet into the TUN with writev (a zero vnet header, then the packet in place).
 /// </summary>
+/// <remarks>
+/// Over 400 lines on purpose: this is one thread's hot path (receive, cut GRO trains apart, check the source, write),
+/// kept in one file so it reads top to bottom the way a packet goes.
+/// </remarks>
 internal sealed unsafe class WireToTun : IDisposable
 {
     public const int MessagesPerBatch = 32;
