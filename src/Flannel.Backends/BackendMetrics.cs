@@ -9,7 +9,7 @@ namespace Flannel.Backends;
 /// (plain increments); they are read only when metrics are collected, so the packet path pays nothing more. Batch
 /// sizes are recorded once per batch, never per packet.
 /// </summary>
-public static class BackendMetrics
+internal static class BackendMetrics
 {
     public const string MeterName = "Flannel.Backends";
     public const string TunToWire = "tun_to_wire";

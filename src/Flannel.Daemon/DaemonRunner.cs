@@ -14,7 +14,7 @@ using Serilog;
 namespace Flannel.Daemon;
 
 /// <summary>Runs the daemon: flags, logging, the generic host with systemd integration, and the exit status.</summary>
-public static class DaemonRunner
+internal static class DaemonRunner
 {
     public static async Task<int> RunAsync(string[] args, Stopwatch sinceStart)
     {

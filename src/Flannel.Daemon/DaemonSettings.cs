@@ -6,7 +6,7 @@ using Flannel.Subnet.Etcd;
 namespace Flannel.Daemon;
 
 /// <summary>The daemon's settings, from flags and FLANNELD_* variables.</summary>
-public sealed record DaemonSettings
+internal sealed record DaemonSettings
 {
     public EtcdOptions Etcd { get; init; } = new();
     public InterfaceOptions Interface { get; init; } = new();

@@ -19,7 +19,7 @@ namespace Flannel.Daemon;
 /// subnet.env (and docker options), all inside <see cref="StartAsync"/> so systemd hears READY=1 only after the files
 /// exist; then the backend, the renewal and the peer watch run until shutdown.
 /// </summary>
-public sealed class NetworkService : IHostedService, IAsyncDisposable
+internal sealed class NetworkService : IHostedService, IAsyncDisposable
 {
     private readonly DaemonSettings _settings;
     private readonly LeaseManager _leases;

@@ -6,7 +6,7 @@ using Flannel.Daemon.Logging;
 
 namespace Flannel.Daemon;
 
-public static class Program
+internal static class Program
 {
     public static string Version =>
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

@@ -4,7 +4,7 @@ namespace Flannel.Backends.HostGw;
 /// host-gw: plain routes to each peer's subnet via the peer's host address (compat §8). Every host must be on the same
 /// L2 network; there is no encapsulation and the MTU is the interface's.
 /// </summary>
-public sealed class HostGwBackend : IBackend
+internal sealed class HostGwBackend : IBackend
 {
     private readonly BackendContext _context;
     private readonly Func<IRouteTable> _routes;

@@ -16,7 +16,7 @@ namespace Flannel.Backends.HostGw;
 /// routes via a link that goes down without a word: fib_disable_ip() sends no RTM_DELROUTE), and every 10 s
 /// (flanneld's route check loop).
 /// </summary>
-public sealed class HostGwNetwork : IBackendNetwork
+internal sealed class HostGwNetwork : IBackendNetwork
 {
     public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
     private const string Backend = BackendTypes.HostGw;

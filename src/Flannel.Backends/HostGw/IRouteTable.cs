@@ -3,7 +3,7 @@ using Flannel.Backends.Netlink;
 namespace Flannel.Backends.HostGw;
 
 /// <summary>The kernel's IPv4 main routing table as host-gw uses it (rtnetlink in production, a fake in unit tests).</summary>
-public interface IRouteTable : IDisposable
+internal interface IRouteTable : IDisposable
 {
     IReadOnlyList<Route> List();
 

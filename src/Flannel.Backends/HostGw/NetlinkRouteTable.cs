@@ -4,7 +4,7 @@ using Flannel.Backends.Netlink;
 namespace Flannel.Backends.HostGw;
 
 /// <summary>The kernel's IPv4 main table over rtnetlink.</summary>
-public sealed class NetlinkRouteTable : IRouteTable
+internal sealed class NetlinkRouteTable : IRouteTable
 {
     private const int ENOENT = 2, ESRCH = 3;
     private readonly RtnetlinkClient _rtnl;

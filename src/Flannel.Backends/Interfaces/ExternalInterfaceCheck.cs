@@ -3,7 +3,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Backends.Interfaces;
 
 /// <summary>The monitor's decisions, as pure functions over what the host shows.</summary>
-public static class ExternalInterfaceCheck
+internal static class ExternalInterfaceCheck
 {
     /// <summary>
     /// The interface flanneld's rules choose now, or null with the reason. When they choose none but the running

@@ -1,6 +1,6 @@
 namespace Flannel.Backends.Interfaces;
 
-public sealed class InterfaceSelectionException : Exception
+internal sealed class InterfaceSelectionException : Exception
 {
     public InterfaceSelectionException(string message) : base(message) { }
     public InterfaceSelectionException() { }

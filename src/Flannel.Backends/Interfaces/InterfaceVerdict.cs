@@ -1,7 +1,7 @@
 namespace Flannel.Backends.Interfaces;
 
 /// <summary>What the external interface monitor found when it looked again.</summary>
-public enum InterfaceVerdict
+internal enum InterfaceVerdict
 {
     /// <summary>As the backend has it: nothing to do.</summary>
     Unchanged,

@@ -11,7 +11,7 @@ namespace Flannel.Backends.Interop;
 /// which its vxlan backend can turn off on the vxlan device. Calls act on the link of that name in the calling
 /// thread's network namespace (the ioctl's socket is opened per call, on that thread).
 /// </summary>
-public static unsafe class Ethtool
+internal static unsafe class Ethtool
 {
     /// <summary>The ethtool socket ioctl (include/uapi/linux/sockios.h); the command is in ethtool_value.cmd.</summary>
     internal const nuint SIOCETHTOOL = 0x8946;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Flannel.Backends.Interop;
 
 /// <summary>A system call of the control plane failed; the message names the call and the kernel's errno text.</summary>
-public sealed class LinuxException : IOException
+internal sealed class LinuxException : IOException
 {
     public LinuxException() { }
 

@@ -6,7 +6,7 @@ namespace Flannel.Backends.KernelState;
 /// Turns drift into the netlink requests that remove it (missing and wrong entries replaced, stale ones deleted), and
 /// a desired peer into the requests that program it or take it out again. Pure: the backend sends them in one batch.
 /// </summary>
-public static class DriftRepair
+internal static class DriftRepair
 {
     /// <summary>The request that repairs one drift on the device <paramref name="dev"/>, or null for drift no request repairs (a missing device).</summary>
     public static NetlinkRequest? Request(Drift drift, int dev) => drift switch

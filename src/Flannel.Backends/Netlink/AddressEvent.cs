@@ -1,4 +1,4 @@
 namespace Flannel.Backends.Netlink;
 
 /// <summary>An IPv4 address was added (<paramref name="Deleted"/> false) or removed.</summary>
-public sealed record AddressEvent(bool Deleted, AddressInfo Address) : NetlinkEvent;
+internal sealed record AddressEvent(bool Deleted, AddressInfo Address) : NetlinkEvent;

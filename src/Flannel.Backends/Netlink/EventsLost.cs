@@ -9,7 +9,7 @@ namespace Flannel.Backends.Netlink;
 /// NETLINK_S_CONGESTED until netlink_rcv_wake() sees an empty queue), so keep reading, and resync after this event
 /// rather than stopping the stream to do it.
 /// </remarks>
-public sealed record EventsLost : NetlinkEvent
+internal sealed record EventsLost : NetlinkEvent
 {
     public static EventsLost Instance { get; } = new();
 }

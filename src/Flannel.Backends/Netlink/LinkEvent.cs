@@ -1,4 +1,4 @@
 namespace Flannel.Backends.Netlink;
 
 /// <summary>A link was created or changed (<paramref name="Deleted"/> false), or deleted.</summary>
-public sealed record LinkEvent(bool Deleted, LinkInfo Link) : NetlinkEvent;
+internal sealed record LinkEvent(bool Deleted, LinkInfo Link) : NetlinkEvent;

@@ -10,5 +10,5 @@ namespace Flannel.Backends.Netlink;
 /// when the kernel leaves NDA_LLADDR out, as it does for a deleted ARP entry (no longer valid when reported); a
 /// deleted FDB entry carries its MAC. IPv6 neighbours are not reported.
 /// </summary>
-public sealed record NeighbourEvent(bool Deleted, int LinkIndex, byte Family, Ip4Address? Address, PhysicalAddress? Mac)
+internal sealed record NeighbourEvent(bool Deleted, int LinkIndex, byte Family, Ip4Address? Address, PhysicalAddress? Mac)
     : NetlinkEvent;

@@ -1,4 +1,4 @@
 namespace Flannel.Backends.Netlink;
 
 /// <summary>Something a <see cref="NetlinkWatcher"/> reports; match on the derived records.</summary>
-public abstract record NetlinkEvent;
+internal abstract record NetlinkEvent;

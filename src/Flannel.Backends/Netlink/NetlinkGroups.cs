@@ -2,7 +2,7 @@ namespace Flannel.Backends.Netlink;
 
 /// <summary>Which rtnetlink multicast groups a <see cref="NetlinkWatcher"/> joins.</summary>
 [Flags]
-public enum NetlinkGroups
+internal enum NetlinkGroups
 {
     None = 0,
 

@@ -12,7 +12,7 @@ namespace Flannel.Backends.Netlink;
 /// first, then list the current state, and no change can fall between the two. When the kernel had to drop events
 /// the stream yields <see cref="EventsLost"/> and goes on; the caller should resync. One reader at a time.
 /// </remarks>
-public sealed class NetlinkWatcher : IDisposable
+internal sealed class NetlinkWatcher : IDisposable
 {
     // Notifications are built with nlmsg_new() sized to the one message they carry, far below this.
     private readonly byte[] _buffer = new byte[64 * 1024];

@@ -1,7 +1,7 @@
 namespace Flannel.Backends.Netlink;
 
 /// <summary>Well-known rtm_protocol values (rtnetlink.h RTPROT_*).</summary>
-public static class RouteProtocol
+internal static class RouteProtocol
 {
     public const byte Unspecified = 0;
     public const byte Redirect = 1;

@@ -8,7 +8,7 @@ namespace Flannel.Backends.Packets;
 /// header and the first 8 bytes after it. Never for ICMP (no errors about errors, RFC 1122 3.2.2), non-first
 /// fragments, or a header with the maximum 40 bytes of options (flanneld's limit).
 /// </summary>
-public static class IcmpNetUnreachable
+internal static class IcmpNetUnreachable
 {
     public const int MaxLength = 20 + 8 + 60 + 8;
 

@@ -8,7 +8,7 @@ namespace Flannel.Backends.Packets;
 /// The Internet checksum (RFC 1071). The one's-complement sum is byte-order independent, so the loop adds native
 /// 32-bit halves of 64-bit words and swaps once at the end; values in and out are in network order.
 /// </summary>
-public static class InternetChecksum
+internal static class InternetChecksum
 {
     /// <summary>The folded, non-inverted sum of <paramref name="data"/> plus <paramref name="initial"/>.</summary>
     public static ushort Sum(ReadOnlySpan<byte> data, uint initial = 0)

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Flannel.Backends.Packets;
 
 /// <summary>Field access on an IPv4 header in place (RFC 791); every method assumes a checked length of 20 or more.</summary>
-public static class Ipv4Header
+internal static class Ipv4Header
 {
     public const int MinLength = 20;
     public const byte ProtocolIcmp = 1;

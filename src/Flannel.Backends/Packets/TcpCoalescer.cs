@@ -28,7 +28,7 @@ namespace Flannel.Backends.Packets;
 /// FIN, CWR or ECE segment is never merged (Linux merges a FIN as the last segment and a CWR as the head). Not merging
 /// is always correct. Linux does not compare the urgent pointer (URG flushes) nor, beyond validity, the checksum.
 /// </summary>
-public sealed unsafe class TcpCoalescer : IDisposable
+internal sealed unsafe class TcpCoalescer : IDisposable
 {
     private const int MaxLength = 65535;
     private readonly byte* _buffer;

@@ -7,7 +7,7 @@ namespace Flannel.Backends.Packets;
 /// checksums, so every datagram on the wire holds one ordinary IPv4 packet, as flanneld peers expect (their TUN has no
 /// vnet header and their kernel verifies checksums). The approach follows wireguard-go's gsoSplit; the code is ours.
 /// </summary>
-public static class TcpSegmentation
+internal static class TcpSegmentation
 {
     /// <summary>
     /// Writes the segments back to back into <paramref name="output"/>: segment i starts at i * segmentLength, all but

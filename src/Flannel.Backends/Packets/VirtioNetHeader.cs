@@ -7,7 +7,7 @@ namespace Flannel.Backends.Packets;
 /// The 10-byte virtio_net_hdr before every packet on a TUN opened with IFF_VNET_HDR; little-endian fields
 /// (drivers/net/tun_vnet.h without TUNSETVNETBE).
 /// </summary>
-public readonly record struct VirtioNetHeader(byte Flags, byte GsoType, ushort HdrLen, ushort GsoSize, ushort CsumStart, ushort CsumOffset)
+internal readonly record struct VirtioNetHeader(byte Flags, byte GsoType, ushort HdrLen, ushort GsoSize, ushort CsumStart, ushort CsumOffset)
 {
     public const int Length = 10;
 

@@ -10,7 +10,7 @@ namespace Flannel.Backends.Tun;
 /// kernel accepts them (each read can then be a 64 KB TCP super-packet) and IFF_MULTI_QUEUE for one queue per pump
 /// thread. The device lives as long as its queues are open (not persistent, like flanneld's flannel0).
 /// </summary>
-public sealed class TunDevice : IDisposable
+internal sealed class TunDevice : IDisposable
 {
     private readonly SafeFdHandle[] _queues;
 

@@ -1,7 +1,7 @@
 namespace Flannel.Backends.Udp;
 
 /// <summary>Stable, log- and metric-friendly names of the drop reasons.</summary>
-public static class DropReasonNames
+internal static class DropReasonNames
 {
     public static string Of(DropReason reason) => reason switch
     {

@@ -9,7 +9,7 @@ namespace Flannel.Backends.Udp;
 /// sends each inner IPv4 packet as one UDP datagram to the owning peer's PublicIP on the backend port, and writes
 /// what arrives back into the TUN. Same wire as flanneld's udp backend, so mixed fleets work.
 /// </summary>
-public sealed class UdpBackend : IBackend
+internal sealed class UdpBackend : IBackend
 {
     /// <summary>IPv4 (20) + UDP (8): what encapsulation costs, so the TUN MTU is the interface MTU minus this.</summary>
     public const int Overhead = 28;

@@ -8,7 +8,7 @@ namespace Flannel.Backends.Vxlan;
 /// vxlan: the kernel's VXLAN device <c>flannel.&lt;VNI&gt;</c> carries the packets; this backend programs it over
 /// rtnetlink exactly as flanneld does (compat §7), so a fleet can mix flanneld and this daemon.
 /// </summary>
-public sealed class VxlanBackend : IBackend
+internal sealed class VxlanBackend : IBackend
 {
     /// <summary>Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14).</summary>
     public const int Overhead = 50;

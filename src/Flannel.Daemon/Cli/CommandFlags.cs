@@ -1,7 +1,7 @@
 namespace Flannel.Daemon.Cli;
 
 /// <summary>The flag handling every one-shot command (lease, status, migrate-v2) shares.</summary>
-public static class CommandFlags
+internal static class CommandFlags
 {
     public const int BadFlags = 2;
 

@@ -1,7 +1,7 @@
 namespace Flannel.Daemon.Cli;
 
 /// <summary>Every flanneld flag that applies in etcd mode (compat §3), plus ours, grouped as the README lists them.</summary>
-public sealed class DaemonFlags
+internal sealed class DaemonFlags
 {
     public const string NetworkGroup = "network";
     public const string LeaseGroup = "lease and files";

@@ -3,7 +3,7 @@ using Flannel.Subnet.Etcd;
 namespace Flannel.Daemon.Cli;
 
 /// <summary>flanneld's etcd connection flags (compat §1.8, §3), shared by the daemon and the commands that read etcd.</summary>
-public sealed class EtcdFlags
+internal sealed class EtcdFlags
 {
     private const string Group = "etcd";
     private readonly Flag<string> _endpoints, _prefix, _keyFile, _certFile, _caFile, _username, _password;

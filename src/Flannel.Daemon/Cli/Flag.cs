@@ -1,7 +1,7 @@
 namespace Flannel.Daemon.Cli;
 
 /// <summary>One flag: name, default, help text and the group it is listed under in <c>--help</c>.</summary>
-public abstract class Flag
+internal abstract class Flag
 {
     protected Flag(string name, string help, string group, bool isBool)
     {

@@ -1,6 +1,6 @@
 namespace Flannel.Daemon.Cli;
 
-public sealed class FlagException : Exception
+internal sealed class FlagException : Exception
 {
     public FlagException(string message, bool isHelp) : base(message) => IsHelp = isHelp;
     public FlagException(string message) : base(message) { }

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Flannel.Daemon.Cli;
 
-public sealed class Flag<T> : Flag
+internal sealed class Flag<T> : Flag
 {
     private readonly Func<string, T> _parse;
     private readonly Func<T, T, T>? _combine;

@@ -8,7 +8,7 @@ namespace Flannel.Daemon.Cli;
 /// <c>--ip-masq=false</c>, repeatable list flags. A flag not given is read from <c>FLANNELD_&lt;NAME&gt;</c>
 /// (flanneld's <c>flagutil.SetFlagsFromEnv</c>): upper case, '-' as '_', empty values ignored.
 /// </summary>
-public sealed class FlagSet
+internal sealed class FlagSet
 {
     private readonly Dictionary<string, Flag> _flags = new(StringComparer.Ordinal);
     private readonly List<Flag> _order = [];

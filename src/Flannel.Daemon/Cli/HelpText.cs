@@ -3,7 +3,7 @@ using System.Text;
 namespace Flannel.Daemon.Cli;
 
 /// <summary><c>flanneld --help</c>: flags grouped as in the README, each with its FLANNELD_ variable and default.</summary>
-public static class HelpText
+internal static class HelpText
 {
     public static string Render(DaemonFlags flags)
     {

@@ -10,7 +10,7 @@ namespace Flannel.Daemon.Commands;
 /// prints the effective config with every default applied. Unlike the daemon, which ignores keys it does not know as
 /// flanneld does, it refuses them, so <c>check-config cfg.json &amp;&amp; etcdctl put ...</c> stops a typo.
 /// </summary>
-public static class CheckConfigCommand
+internal static class CheckConfigCommand
 {
     public const int Valid = 0;
     public const int Invalid = 1;

@@ -15,7 +15,7 @@ namespace Flannel.Daemon.Commands;
 /// the daemon does at start, prints it and exits, without touching the network. For checking a host's etcd access
 /// and pre-assigning subnets.
 /// </summary>
-public static class LeaseCommand
+internal static class LeaseCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, ILoggerFactory logs, CancellationToken ct)
     {

@@ -13,7 +13,7 @@ namespace Flannel.Daemon.Commands;
 /// the v3 keyspace this daemon reads. Without --apply it only shows what it would do. An existing v3 key is never
 /// replaced without --force; an invalid value is never copied.
 /// </summary>
-public static class MigrateV2Command
+internal static class MigrateV2Command
 {
     public const string Usage =
         "usage: flanneld migrate-v2 [--apply] [--leases] [--force] [--etcd-endpoints URLS] [--etcd-prefix PREFIX] [--etcd-* TLS/auth flags]\n" +

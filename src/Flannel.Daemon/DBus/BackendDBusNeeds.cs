@@ -9,7 +9,7 @@ namespace Flannel.Daemon.DBus;
 /// What a running backend needs from the host: the UDP port peers send to (to open in firewalld) and the device
 /// NetworkManager should leave alone. host-gw needs neither: it has no device and no encapsulation.
 /// </summary>
-public sealed record BackendDBusNeeds(string? DeviceName, int? UdpPort)
+internal sealed record BackendDBusNeeds(string? DeviceName, int? UdpPort)
 {
     public static readonly BackendDBusNeeds None = new(null, null);
 

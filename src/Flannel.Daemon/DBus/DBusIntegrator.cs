@@ -9,7 +9,7 @@ namespace Flannel.Daemon.DBus;
 /// name a new subnet. Everything runs in the background, off the path to READY=1, and every failure is a warning:
 /// the overlay works without any of it. No bus at all (the usual case) is one Information line.
 /// </summary>
-public sealed class DBusIntegrator : IAsyncDisposable
+internal sealed class DBusIntegrator : IAsyncDisposable
 {
     public const string DockerUnit = "docker.service";
     private const string Udp = "udp";

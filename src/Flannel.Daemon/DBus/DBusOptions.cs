@@ -1,7 +1,7 @@
 namespace Flannel.Daemon.DBus;
 
 /// <summary>Which host services flanneld talks to over the system bus (each part has its own opt-out flag).</summary>
-public sealed record DBusOptions
+internal sealed record DBusOptions
 {
     /// <summary><c>--firewalld</c>: open the backend's UDP port in the external interface's zone (runtime only).</summary>
     public bool Firewalld { get; init; } = true;

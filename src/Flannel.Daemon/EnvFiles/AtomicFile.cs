@@ -5,7 +5,7 @@ namespace Flannel.Daemon.EnvFiles;
 
 /// <summary>Replaces a file in one step, so that a reader sees either the old or the new content, never a mix.</summary>
 [SupportedOSPlatform("linux")]
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>rw-r--r--: the mode of the files written (flanneld HEAD writes subnet.env 0644 whatever the umask).</summary>
     public const UnixFileMode FileMode =

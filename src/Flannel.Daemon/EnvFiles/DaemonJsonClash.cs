@@ -4,7 +4,7 @@ namespace Flannel.Daemon.EnvFiles;
 /// <param name="Key">bip, mtu or ip-masq.</param>
 /// <param name="Value">Its value in daemon.json, as JSON.</param>
 /// <param name="Ours">What the docker options pass, when known.</param>
-public sealed record DaemonJsonClash(string Key, string Value, string? Ours)
+internal sealed record DaemonJsonClash(string Key, string Value, string? Ours)
 {
     public bool Same => Ours is not null && string.Equals(Value.Trim('"'), Ours, StringComparison.OrdinalIgnoreCase);
 

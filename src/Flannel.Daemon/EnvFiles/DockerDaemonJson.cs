@@ -9,7 +9,7 @@ namespace Flannel.Daemon.EnvFiles;
 /// also pass as flags: dockerd refuses to start when a directive is both a flag and in the file ("the following
 /// directives are specified both as a flag and in the configuration file"), even with equal values. Never writes it.
 /// </summary>
-public static class DockerDaemonJson
+internal static class DockerDaemonJson
 {
     public const string DefaultPath = "/etc/docker/daemon.json";
 

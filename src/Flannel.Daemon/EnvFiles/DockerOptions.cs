@@ -8,7 +8,7 @@ namespace Flannel.Daemon.EnvFiles;
 /// dockerd's options for a host's flannel subnet, as <c>scripts/mk-docker-opts.sh</c> (and flanneld's
 /// <c>dist/mk-docker-opts.sh</c>) writes them to <c>/run/docker_opts.env</c> (compat §5).
 /// </summary>
-public static class DockerOptions
+internal static class DockerOptions
 {
     /// <summary>The docker env file mk-docker-opts.sh writes by default.</summary>
     public const string DefaultPath = "/run/docker_opts.env";

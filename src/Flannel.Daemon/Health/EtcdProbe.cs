@@ -8,7 +8,7 @@ namespace Flannel.Daemon.Health;
 /// unreachable the entry goes stale, so /healthz answers 503 naming "etcd-connection" (the data path keeps working:
 /// nothing in the kernel depends on etcd), and it recovers with the first successful read.
 /// </summary>
-public sealed class EtcdProbe(ISubnetRegistry registry, LoopHealthRegistry health) : BackgroundService
+internal sealed class EtcdProbe(ISubnetRegistry registry, LoopHealthRegistry health) : BackgroundService
 {
     public const string Name = "etcd-connection";
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);

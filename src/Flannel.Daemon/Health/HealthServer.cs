@@ -10,7 +10,7 @@ namespace Flannel.Daemon.Health;
 /// constant 200). <c>/readyz</c>: 200 once subnet.env is written, else 503 (flanneld HEAD's wording). <c>/metrics</c>:
 /// the Prometheus text format of every Flannel.* meter (ours; flanneld has none).
 /// </summary>
-public sealed class HealthServer : BackgroundService
+internal sealed class HealthServer : BackgroundService
 {
     private readonly LoopHealthRegistry _health;
     private readonly ILogger<HealthServer> _log;

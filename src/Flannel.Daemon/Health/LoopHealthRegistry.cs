@@ -4,7 +4,7 @@ using Flannel.Subnet;
 namespace Flannel.Daemon.Health;
 
 /// <summary>The last report of each loop; a loop is stale once its declared bound has passed without a new report.</summary>
-public sealed class LoopHealthRegistry : ILoopHealth
+internal sealed class LoopHealthRegistry : ILoopHealth
 {
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, TimeSpan Bound)> _reports = new();
     private readonly TimeProvider _time;

@@ -10,7 +10,7 @@ namespace Flannel.Daemon.Logging;
 /// Exception stack traces are folded onto the same line; otherwise each line would become its own journal entry at the
 /// default priority.
 /// </summary>
-public sealed class JournaldFormatter : ITextFormatter
+internal sealed class JournaldFormatter : ITextFormatter
 {
     private readonly MessageTemplateTextFormatter _message = new("{Message:lj}", System.Globalization.CultureInfo.InvariantCulture);
 

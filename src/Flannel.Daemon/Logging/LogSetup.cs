@@ -6,7 +6,7 @@ using Serilog.Extensions.Logging;
 namespace Flannel.Daemon.Logging;
 
 /// <summary>Serilog as the provider behind <see cref="Microsoft.Extensions.Logging.ILogger"/>.</summary>
-public static class LogSetup
+internal static class LogSetup
 {
     /// <summary>True when stderr goes to the journal (systemd sets JOURNAL_STREAM for it, INVOCATION_ID for units).</summary>
     public static bool UnderSystemd(Func<string, string?>? env = null)

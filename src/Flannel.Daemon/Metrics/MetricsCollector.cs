@@ -9,7 +9,7 @@ namespace Flannel.Daemon.Metrics;
 /// (version 0.0.4) for <c>/metrics</c>. Observable instruments (the udp pump's counters, peer gauges) are read only
 /// when rendering, so scraping is the only cost they have.
 /// </summary>
-public sealed class MetricsCollector : IDisposable
+internal sealed class MetricsCollector : IDisposable
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 

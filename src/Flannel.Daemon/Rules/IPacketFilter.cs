@@ -3,7 +3,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Daemon.Rules;
 
 /// <summary>One way of putting a <see cref="RulePolicy"/> into the kernel (iptables or nftables), and of checking it.</summary>
-public interface IPacketFilter
+internal interface IPacketFilter
 {
     string Name { get; }
 

@@ -7,7 +7,7 @@ namespace Flannel.Daemon.Rules;
 /// <c>iptables-restore --noflush --wait</c>: applying costs two process runs (the read done ahead, during the lease)
 /// and a check one, where flanneld runs one <c>iptables -C</c> per rule.
 /// </summary>
-public sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
+internal sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
 {
     private readonly RulesLock _lock = rulesLock ?? RulesLock.Host;
     private (IptablesDump Dump, long Generation)? _prepared;

@@ -6,7 +6,7 @@ namespace Flannel.Daemon.Rules;
 /// flanneld v0.28.9's nftables table (<c>"EnableNFTables": true</c>) read with one <c>nft -j list table</c> and written
 /// with one <c>nft -f</c> transaction. v0.28.9 itself never checks its nftables rules again; we do, as in iptables mode.
 /// </summary>
-public sealed class NftablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
+internal sealed class NftablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
 {
     private readonly RulesLock _lock = rulesLock ?? RulesLock.Host;
     private (NftRuleset Table, long Generation)? _prepared;

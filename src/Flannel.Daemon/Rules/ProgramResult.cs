@@ -1,4 +1,4 @@
 namespace Flannel.Daemon.Rules;
 
 /// <summary>The result of a host program run by the rules code.</summary>
-public sealed record ProgramResult(int ExitCode, string Stdout, string Stderr);
+internal sealed record ProgramResult(int ExitCode, string Stdout, string Stderr);

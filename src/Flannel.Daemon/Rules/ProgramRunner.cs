@@ -6,7 +6,7 @@ namespace Flannel.Daemon.Rules;
 /// Runs the host's packet-filter programs (iptables, iptables-restore, nft from Debian's packages: rules are never
 /// written by any other path). A prefix such as <c>ip netns exec NS</c> lets tests run them in a namespace.
 /// </summary>
-public sealed class ProgramRunner(IReadOnlyList<string>? prefix = null)
+internal sealed class ProgramRunner(IReadOnlyList<string>? prefix = null)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 

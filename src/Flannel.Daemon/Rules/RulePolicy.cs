@@ -9,7 +9,7 @@ namespace Flannel.Daemon.Rules;
 /// both daemons can share the chains. The chains are shared by every flannel network on the host: a policy owns its
 /// rules, never a chain.
 /// </summary>
-public sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masquerade, bool Forward, bool RandomFully)
+internal sealed record RulePolicy(Ip4Network Network, Ip4Network Subnet, bool Masquerade, bool Forward, bool RandomFully)
 {
     public const string MasqChain = "FLANNEL-POSTRTG";
     public const string ForwardChain = "FLANNEL-FWD";

@@ -1,7 +1,7 @@
 namespace Flannel.Daemon.Rules;
 
 /// <summary>The packet-filter rules could not be applied or read.</summary>
-public sealed class RulesException : Exception
+internal sealed class RulesException : Exception
 {
     public RulesException() { }
     public RulesException(string message) : base(message) { }

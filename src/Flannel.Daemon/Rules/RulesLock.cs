@@ -6,7 +6,7 @@ namespace Flannel.Daemon.Rules;
 /// counter bumped by every write, so that a read done ahead (during the lease) is known to be still current when no
 /// daemon of ours wrote since. flanneld takes no such lock; a duplicate it races in is removed by our next check.
 /// </summary>
-public sealed class RulesLock(string path)
+internal sealed class RulesLock(string path)
 {
     public static RulesLock Host { get; } = new("/run/flannel-cs-rules.lock");
 

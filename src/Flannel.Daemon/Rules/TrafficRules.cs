@@ -11,7 +11,7 @@ namespace Flannel.Daemon.Rules;
 /// networks in the same chains are never touched, so daemons for several networks (ours or flanneld) share a host.
 /// Rules stay when the daemon stops, like flanneld's.
 /// </summary>
-public sealed class TrafficRules
+internal sealed class TrafficRules
 {
     private readonly IPacketFilter _filter;
     private readonly TimeSpan _resync;

@@ -15,7 +15,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// the comparison is <see cref="DriftFinder"/>, the one the reconcile loop repairs: status reports exactly what the
 /// daemon would change. Pure: no I/O, so it is unit-tested on made-up snapshots.
 /// </summary>
-public static class DriftAnalyzer
+internal static class DriftAnalyzer
 {
     public static StatusReport Analyze(StatusInputs input)
     {

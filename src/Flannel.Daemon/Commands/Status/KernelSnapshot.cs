@@ -17,7 +17,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// <param name="ExternalLink">
 /// The link holding this host's PublicIP (host-gw's routes go out of it), 0 when this host's lease is not known.
 /// </param>
-public sealed record KernelSnapshot(
+internal sealed record KernelSnapshot(
     StatusDevice? Device,
     IReadOnlyList<Route> Routes,
     IReadOnlyList<AddressInfo> Addresses,

@@ -7,7 +7,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// <param name="Subnet">FLANNEL_SUBNET of the subnet file (masked), if any.</param>
 /// <param name="PublicIp">--public-ip, if given.</param>
 /// <param name="Source">Where it came from, for the report ("/run/flannel/subnet.env", "--public-ip").</param>
-public sealed record OwnHost(Ip4Network? Subnet, Ip4Address? PublicIp, string Source)
+internal sealed record OwnHost(Ip4Network? Subnet, Ip4Address? PublicIp, string Source)
 {
     public static readonly OwnHost Unknown = new(null, null, "");
 

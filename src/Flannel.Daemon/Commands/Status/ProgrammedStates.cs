@@ -1,6 +1,6 @@
 namespace Flannel.Daemon.Commands.Status;
 
-public static class ProgrammedStates
+internal static class ProgrammedStates
 {
     /// <summary>Our own lease: never a peer.</summary>
     public const string ThisHost = "this-host";

@@ -16,7 +16,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// <c>flanneld status [--json] [--subnet-file PATH] [--public-ip IP] [etcd flags]</c>: the config and every lease from
 /// etcd next to what this host's kernel holds, and the drift between them. Only reads.
 /// </summary>
-public static class StatusCommand
+internal static class StatusCommand
 {
     public const int NoDrift = 0, DriftFound = 1, BadFlags = 2, EtcdOrConfigProblem = 3, KernelUnreadable = 4;
 

@@ -3,7 +3,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// <summary>The network config in effect and the device its backend uses.</summary>
 /// <param name="Device">flannel.VNI for vxlan, flannel0 for udp, null for host-gw.</param>
 /// <param name="DevicePresent">Whether that device exists (true when there is none to have).</param>
-public sealed record StatusConfig(
+internal sealed record StatusConfig(
     string Key,
     string Network,
     int SubnetLen,

@@ -5,4 +5,4 @@ namespace Flannel.Daemon.Commands.Status;
 /// <param name="Entry">device, route, neighbour or fdb.</param>
 /// <param name="Text">What an operator reads: "missing route 10.5.3.0/24 via 10.5.3.0 dev flannel.1 onlink".</param>
 /// <param name="Subnet">The peer subnet concerned, when there is one.</param>
-public sealed record StatusDrift(string Kind, string Entry, string Text, string? Subnet);
+internal sealed record StatusDrift(string Kind, string Entry, string Text, string? Subnet);

@@ -3,4 +3,4 @@ using Flannel.Subnet.Config;
 namespace Flannel.Daemon.Commands.Status;
 
 /// <summary>Everything <see cref="DriftAnalyzer"/> compares: the config and leases from etcd, the kernel's state.</summary>
-public sealed record StatusInputs(NetworkConfig Config, string ConfigKey, IReadOnlyList<LeaseWithTtl> Leases, OwnHost Own, KernelSnapshot Kernel);
+internal sealed record StatusInputs(NetworkConfig Config, string ConfigKey, IReadOnlyList<LeaseWithTtl> Leases, OwnHost Own, KernelSnapshot Kernel);

@@ -5,7 +5,7 @@ namespace Flannel.Daemon.Commands.Status;
 /// missing or why nothing is expected.
 /// </summary>
 /// <param name="ExpiresInSeconds">The etcd lease's remaining TTL; null when the key has no lease (never expires).</param>
-public sealed record StatusLeaseRow(
+internal sealed record StatusLeaseRow(
     string Subnet,
     string PublicIP,
     string BackendType,

@@ -1,7 +1,7 @@
 namespace Flannel.Daemon.Commands.Status;
 
 /// <summary>What <c>flanneld status</c> found.</summary>
-public sealed record StatusReport(
+internal sealed record StatusReport(
     StatusConfig Config,
     StatusOwnLease Own,
     IReadOnlyList<StatusLeaseRow> Leases,
