@@ -8,6 +8,7 @@ namespace Flannel.Subnet.Tests;
 /// Hostile peer leases against a real etcd, with a resync every 200 ms: each is warned about once (not again at every
 /// listing, nor by both watch loops), never handed to the backend, and a lease that turns bad is withdrawn.
 /// </summary>
+[NeedsEtcd]
 public class HostilePeerLeaseEtcdTests : IClassFixture<EtcdFixture>
 {
     private readonly EtcdFixture _etcd;

@@ -4,6 +4,7 @@ using static Flannel.Backends.Interop.LinuxNetlink;
 namespace Flannel.Backends.Tests.Netlink;
 
 /// <summary>The request/ack and dump protocol against a scripted kernel (<see cref="FakeKernel"/>).</summary>
+[Unit]
 public class RtNetlinkSocketProtocolTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);

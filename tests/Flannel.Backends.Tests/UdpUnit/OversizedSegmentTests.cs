@@ -10,6 +10,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// IPv4 can carry (a TUN MTU near 64 KB, or a bogus header). Such a read must be refused or counted, never throw: an
 /// exception on the pump thread stops all traffic of the queue.
 /// </summary>
+[Unit]
 public sealed unsafe class OversizedSegmentTests
 {
     // A 65535-byte TCP packet (20 + 32 header bytes, 65483 payload) cut at gso_size 65460: two segments, the first

@@ -9,6 +9,7 @@ namespace Flannel.Daemon.Tests.HostIntegration;
 /// The D-Bus calls the daemon makes, against stand-ins for firewalld, NetworkManager and systemd on a private
 /// dbus-daemon (the real services are not installed: firewalld would take over this machine's firewall).
 /// </summary>
+[Unit]
 public sealed class HostIntegratorTests
 {
     private const string NmDevicePath = "/org/freedesktop/NetworkManager/Devices/12";

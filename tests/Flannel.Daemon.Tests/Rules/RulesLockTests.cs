@@ -2,6 +2,7 @@ using Flannel.Daemon.Rules;
 
 namespace Flannel.Daemon.Tests.Rules;
 
+[Unit]
 public sealed class RulesLockTests : IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"flannel-rules-lock-{Guid.NewGuid():N}");

@@ -12,6 +12,7 @@ namespace Flannel.Subnet.Tests.Properties;
 /// decoder throw nothing but their documented exception on any input, and format-then-parse round-trips.
 /// Iteration counts are fixed so the whole set stays within seconds.
 /// </summary>
+[Unit]
 public class ParserProperties
 {
     private const long FuzzIterations = 20_000;
