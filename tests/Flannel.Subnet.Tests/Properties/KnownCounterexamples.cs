@@ -97,6 +97,7 @@ public class KnownCounterexamples
         {
             return;
         }
-        Assert.NotNull(lease.ToJson());
+        string written = lease.ToJson();
+        Assert.Equal(written, LeaseAttrs.FromJson(Encoding.UTF8.GetBytes(written)).ToJson());
     }
 }
