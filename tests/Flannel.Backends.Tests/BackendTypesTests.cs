@@ -1,5 +1,6 @@
 namespace Flannel.Backends.Tests;
 
+[Unit]
 public class BackendTypesTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests;
 
+[Unit]
 public class ExternalInterfaceSelectorTests
 {
     private sealed class FakeHost : IInterfaceSource

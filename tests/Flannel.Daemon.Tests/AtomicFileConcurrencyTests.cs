@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests;
 /// thousands of times, alternating two different contents, every read of another thread is one of the two, whole.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Unit]
 public sealed class AtomicFileConcurrencyTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -3,6 +3,7 @@ using Flannel.Daemon.Commands;
 
 namespace Flannel.Daemon.Tests;
 
+[Unit]
 public class CheckConfigCommandTests
 {
     private static (int Code, string Out, string Err) Run(string? stdin, params string[] args)

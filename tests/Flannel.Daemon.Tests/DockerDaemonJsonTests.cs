@@ -4,6 +4,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Daemon.Tests;
 
+[Unit]
 public class DockerDaemonJsonTests
 {
     private static readonly SubnetEnv Env = new(Ip4Network.ParseCidr("10.5.0.0/16"), Ip4Network.ParseCidr("10.5.3.0/24"), null, null, 1450, IpMasq: true);

@@ -46,6 +46,7 @@ public sealed class EnsurePackagesTests : IDisposable
 
     private string[] SeenLines => File.Exists(Seen) ? File.ReadAllLines(Seen) : [];
 
+    [NeedsRoot] // ensure_packages installs only as root
     [Fact]
     public void The_install_runs_with_a_policy_that_forbids_starting_services_and_it_is_removed_after()
     {
@@ -56,6 +57,7 @@ public sealed class EnsurePackagesTests : IDisposable
         Assert.False(File.Exists(Policy), $"policy-rc.d left behind\n{result}");
     }
 
+    [NeedsRoot] // ensure_packages installs only as root
     [Fact]
     public void A_failed_install_fails_and_removes_the_policy()
     {
@@ -65,6 +67,7 @@ public sealed class EnsurePackagesTests : IDisposable
         Assert.False(File.Exists(Policy), $"policy-rc.d left behind\n{result}");
     }
 
+    [NeedsRoot] // ensure_packages installs only as root
     [Fact]
     public void An_install_ended_by_SIGTERM_removes_the_policy()
     {
@@ -75,6 +78,7 @@ public sealed class EnsurePackagesTests : IDisposable
         Assert.False(File.Exists(Policy), $"policy-rc.d left behind\n{result}");
     }
 
+    [NeedsRoot] // ensure_packages installs only as root
     [Fact]
     public void An_existing_policy_is_kept_as_it_was()
     {
@@ -88,6 +92,7 @@ public sealed class EnsurePackagesTests : IDisposable
         Assert.Contains("is kept", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Unit]
     [Fact]
     public void Nothing_is_installed_when_nothing_is_missing()
     {
@@ -99,6 +104,7 @@ public sealed class EnsurePackagesTests : IDisposable
 }
 
 /// <summary>README's quick start names every Debian package that scripts/test.sh and scripts/demo.sh install.</summary>
+[Unit]
 public sealed class ReadmePackagesTests
 {
     [Theory]

@@ -7,6 +7,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Daemon.Tests;
 
 [SupportedOSPlatform("linux")]
+[Unit]
 public sealed class EnvFilesTests : IDisposable
 {
     private const UnixFileMode Mode0644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -202,6 +203,7 @@ public sealed class UmaskTestGroup
 
 [Collection(UmaskTestGroup.Name)]
 [SupportedOSPlatform("linux")]
+[Unit]
 public sealed partial class AtomicFileUmaskTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -2,6 +2,7 @@ using Flannel.Daemon.Cli;
 
 namespace Flannel.Daemon.Tests;
 
+[Unit]
 public class FlagSetTests
 {
     private sealed class Flags

@@ -4,6 +4,7 @@ using Flannel.TestSupport;
 namespace Flannel.Daemon.Tests;
 
 /// <summary>The flanneld binary's command line: help, version, bad flags, refused modes.</summary>
+[Unit]
 public class FlanneldCommandLineTests
 {
     private static CommandResult Run(params string[] args) => Command.TryRun(FlanneldBinary.Path, args);

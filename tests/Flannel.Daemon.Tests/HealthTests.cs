@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Daemon.Tests;
 
+[Unit]
 public class HealthTests
 {
     private sealed class ManualTime : TimeProvider

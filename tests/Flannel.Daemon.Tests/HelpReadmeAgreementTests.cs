@@ -6,6 +6,7 @@ namespace Flannel.Daemon.Tests;
 /// <c>flanneld --help</c> and the README's flag table say the same thing: the same groups, every flag of a group in
 /// its README row, and each flag's environment variable in the help.
 /// </summary>
+[Unit]
 public class HelpReadmeAgreementTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Serilog.Parsing;
 
 namespace Flannel.Daemon.Tests;
 
+[Unit]
 public class JournaldFormatterTests
 {
     private static string Format(LogEventLevel level, string template, Exception? e = null, params LogEventProperty[] props)

@@ -4,6 +4,7 @@ using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests;
 
+[NeedsEtcd]
 public class LeaseCommandTests : IAsyncLifetime
 {
     private EtcdServer _etcd = null!;

@@ -6,6 +6,7 @@ namespace Flannel.Daemon.Tests;
 
 /// <summary>scripts/mk-docker-opts.sh, run with /bin/sh, against flannel's own test vectors (compat §5) and more.</summary>
 [SupportedOSPlatform("linux")]
+[Unit]
 public sealed class MkDockerOptsScriptTests : IDisposable
 {
     // flannel's dist/sample_subnet.env.

@@ -59,6 +59,7 @@ public sealed class DebianPackage : IDisposable
 /// --root</c> next to Debian's docker.io units.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[NeedsBinary]
 public sealed class PackageTests(DebianPackage package) : IClassFixture<DebianPackage>
 {
     private static CommandResult Ok(CommandResult result)
@@ -180,6 +181,7 @@ public sealed class PackageTests(DebianPackage package) : IClassFixture<DebianPa
         return File.Exists(log) ? File.ReadAllLines(log) : [];
     }
 
+    [NeedsRoot] // unshare --mount
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -195,6 +197,7 @@ public sealed class PackageTests(DebianPackage package) : IClassFixture<DebianPa
         Assert.Equal(expected, RunMaintainerScript(systemd, "postinst", "configure", ""));
     }
 
+    [NeedsRoot] // unshare --mount
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -205,6 +208,7 @@ public sealed class PackageTests(DebianPackage package) : IClassFixture<DebianPa
         Assert.Equal(systemd ? ["systemctl --system daemon-reload", "deb-systemd-invoke try-restart flanneld.service"] : [], invoked);
     }
 
+    [NeedsRoot] // unshare --mount
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -9,6 +9,7 @@ namespace Flannel.Daemon.Tests;
 /// directives the install relies on.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Unit]
 public sealed partial class SystemdUnitTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -4,6 +4,7 @@ using Flannel.Daemon.Cli;
 namespace Flannel.Daemon.Tests;
 
 /// <summary><c>--udp-source-check</c>: default, command line, FLANNELD_UDP_SOURCE_CHECK, refusal of other values, --help.</summary>
+[Unit]
 public sealed class UdpSourceCheckFlagSetTests
 {
     private static (DaemonFlags Flags, string? Invalid) Parse(string[] args, Dictionary<string, string>? env = null)

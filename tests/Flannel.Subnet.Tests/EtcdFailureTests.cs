@@ -5,6 +5,7 @@ using Grpc.Core;
 namespace Flannel.Subnet.Tests;
 
 /// <summary>Which failed etcd calls are connection failures, and the cause an operator reads for each.</summary>
+[Unit]
 public class EtcdFailureTests
 {
     private static RpcException Rpc(StatusCode code, string detail, Exception? debug = null) => new(new Status(code, detail, debug));

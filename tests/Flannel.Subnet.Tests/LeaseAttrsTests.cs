@@ -4,6 +4,7 @@ using Flannel.Subnet.Leases;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class LeaseAttrsTests
 {
     [Fact]

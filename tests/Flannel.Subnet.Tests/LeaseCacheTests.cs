@@ -3,6 +3,7 @@ using Flannel.Subnet.Leases;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class LeaseCacheTests
 {
     private static Lease L(string key, string ip, long rev = 1) =>

@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace Flannel.Subnet.Tests;
 
 /// <summary>The lease manager against a real etcd (Debian's etcd-server).</summary>
+[NeedsEtcd]
 public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
 {
     private const string Config = """{"Network":"10.20.0.0/16","Backend":{"Type":"vxlan"}}""";
@@ -349,6 +350,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     }
 }
 
+[NeedsEtcd]
 public class LeaseManagerConnectionTests
 {
     [Fact]

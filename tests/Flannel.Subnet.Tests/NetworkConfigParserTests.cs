@@ -2,6 +2,7 @@ using Flannel.Subnet.Config;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class NetworkConfigParserTests
 {
     private static NetworkConfig Parse(string json) => NetworkConfigParser.Parse(json);

@@ -4,6 +4,7 @@ using Flannel.Subnet.Etcd;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class OwnTcpSocketsTests
 {
     [Fact]

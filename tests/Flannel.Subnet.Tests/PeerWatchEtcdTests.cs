@@ -7,6 +7,7 @@ using Flannel.TestSupport;
 namespace Flannel.Subnet.Tests;
 
 /// <summary>The peer watch against a real etcd: events, a restart of etcd, compaction.</summary>
+[NeedsEtcd]
 public class PeerWatchEtcdTests : IClassFixture<EtcdFixture>
 {
     private readonly EtcdFixture _etcd;

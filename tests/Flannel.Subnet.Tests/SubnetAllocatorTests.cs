@@ -3,6 +3,7 @@ using Flannel.Subnet.Leases;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class SubnetAllocatorTests
 {
     private static SubnetKey Key(string s) => SubnetKeyCodec.TryParse(s, out var k) ? k : throw new ArgumentException(s);

@@ -1,5 +1,6 @@
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class SubnetFileTests
 {
     [Fact]

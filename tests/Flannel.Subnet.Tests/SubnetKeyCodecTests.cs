@@ -2,6 +2,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class SubnetKeyCodecTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Flannel.Subnet.Etcd.V2;
 
 namespace Flannel.Subnet.Tests;
 
+[Unit]
 public class V2MigrationPlanTests
 {
     private static readonly EtcdOptions Options = new();
@@ -69,6 +70,7 @@ public class V2MigrationPlanTests
     }
 }
 
+[Unit]
 public class EtcdV2ClientTests
 {
     [Fact]

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Backends.Tests.HostGw;
 
+[Unit]
 public class HostGwNetworkTests
 {
     /// <summary>A routing table in memory that records operations and can report deletions like the kernel.</summary>

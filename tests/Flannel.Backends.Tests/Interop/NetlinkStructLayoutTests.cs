@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.Interop;
 /// &lt;linux/netlink.h&gt;, &lt;linux/rtnetlink.h&gt; and &lt;linux/neighbour.h&gt; (the same on x86_64 and arm64: no
 /// pointer-sized fields).
 /// </summary>
+[Unit]
 public unsafe class NetlinkStructLayoutTests
 {
     [Fact]

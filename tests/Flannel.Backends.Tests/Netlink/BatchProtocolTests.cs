@@ -11,6 +11,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 namespace Flannel.Backends.Tests.Netlink;
 
 /// <summary><see cref="RtnetlinkSocket.Batch"/> against a scripted kernel: packing, sequence numbers, scattered acks.</summary>
+[Unit]
 public class BatchProtocolTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);

@@ -6,6 +6,7 @@ namespace Flannel.Backends.Tests.Netlink;
 /// The SIOCETHTOOL structs against the C ABI (&lt;linux/ethtool.h&gt;, &lt;net/if.h&gt; on x86_64 / arm64: 8-byte
 /// pointers, so ifr_data sits at 16 and the union pads ifreq to 40).
 /// </summary>
+[Unit]
 public unsafe class EthtoolStructLayoutTests
 {
     [Fact]

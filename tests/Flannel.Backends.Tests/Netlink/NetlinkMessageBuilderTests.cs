@@ -7,6 +7,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 
 namespace Flannel.Backends.Tests.Netlink;
 
+[Unit]
 public class NetlinkMessageBuilderTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using static Flannel.Backends.Interop.LinuxRtnetlink;
 namespace Flannel.Backends.Tests.Netlink;
 
 /// <summary>The readers throw FormatException on malformed input and nothing else, whatever the bytes.</summary>
+[Unit]
 public class NetlinkParserMalformedInputTests
 {
     public static TheoryData<string, byte[]> MalformedDatagrams => new()

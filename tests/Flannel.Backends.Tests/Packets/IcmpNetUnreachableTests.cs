@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// The net-unreachable flanneld's proxy writes back into the TUN for a packet without a route (compat §6), byte for
 /// byte, and the cases where no error is due.
 /// </summary>
+[Unit]
 public class IcmpNetUnreachableTests
 {
     private static readonly uint Tun = TestPacket.Ip(IcmpGolden.TunAddress);

@@ -6,6 +6,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// The fast checksum adds native 32-bit halves of 64-bit words and swaps once at the end; these tests pin it to the
 /// plain RFC 1071 definition (big-endian 16-bit words, odd last byte padded) across every tail length and alignment.
 /// </summary>
+[Unit]
 public class InternetChecksumTests
 {
     [Fact]

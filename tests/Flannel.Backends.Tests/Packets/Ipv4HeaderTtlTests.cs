@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// flanneld's proxy decrements the inner TTL in both directions and patches the header checksum incrementally
 /// (RFC 1624); a packet whose TTL would reach 0 is dropped untouched.
 /// </summary>
+[Unit]
 public class Ipv4HeaderTtlTests
 {
     // The textbook header (Wikipedia "IPv4 header checksum"): 192.168.0.1 → 192.168.0.199, UDP, TTL 64, checksum 0xB861.

@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// Receive-side GRO: in-order segments of one flow become one GSO_TCPV4 frame for the TUN, with the virtio header and
 /// the partial checksum the kernel expects (it finishes the checksum and re-segments if it must forward).
 /// </summary>
+[Unit]
 public class TcpCoalescerMergeTests
 {
     private const int Hdr = CoalescerFlow.Hdr;

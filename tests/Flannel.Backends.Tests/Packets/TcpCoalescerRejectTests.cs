@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// options, IP fields) and any segment whose checksums are wrong, since the kernel trusts a NEEDS_CSUM packet's payload.
 /// One test per field Linux's GRO compares (inet_gro_receive/inet_gro_flush, tcp_gro_receive).
 /// </summary>
+[Unit]
 public class TcpCoalescerRejectTests
 {
     private static readonly uint Source = CoalescerFlow.Source;

@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// A NEEDS_CSUM packet without GSO carries the folded pseudo-header sum (not inverted) in its checksum field; completing
 /// it must give exactly the checksum a full computation gives, or peers' kernels drop the packet.
 /// </summary>
+[Unit]
 public class TcpSegmentationCompleteChecksumTests
 {
     private static readonly uint Source = TestPacket.Ip("10.6.93.5");

@@ -6,6 +6,7 @@ namespace Flannel.Backends.Tests.Packets;
 /// Userspace TSO: every segment must be an ordinary packet a flanneld peer's kernel accepts (valid IP and TCP
 /// checksums, right length, sequence and ID), with FIN/PSH only on the last and the payload cut without loss.
 /// </summary>
+[Unit]
 public class TcpSegmentationSplitTests
 {
     private const int Ipl = 20;

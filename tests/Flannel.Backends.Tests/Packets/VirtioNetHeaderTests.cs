@@ -3,6 +3,7 @@ using Flannel.Backends.Packets;
 namespace Flannel.Backends.Tests.Packets;
 
 /// <summary>The TUN's virtio_net_hdr is little-endian (no TUNSETVNETBE); the ECN bit is not part of the GSO type.</summary>
+[Unit]
 public class VirtioNetHeaderTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace Flannel.Backends.Tests.Properties;
 /// Property and fuzz tests (issue 7 item 7) for the netlink readers: whatever the bytes, the message walk, the
 /// attribute walk and every rtnetlink message reader throw nothing but their documented <see cref="FormatException"/>.
 /// </summary>
+[Unit]
 public class NetlinkParserProperties
 {
     private const long Iterations = 20_000;

@@ -12,6 +12,7 @@ namespace Flannel.Backends.Tests.Properties;
 /// virtio headers never make them throw, TSO splitting re-joins to the original payload, and GRO merging of the split
 /// segments gives back a super-packet that splits into the very same segments.
 /// </summary>
+[Unit]
 public class PacketParserProperties
 {
     private const long FuzzIterations = 10_000;

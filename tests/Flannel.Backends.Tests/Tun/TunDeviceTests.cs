@@ -5,6 +5,7 @@ using Flannel.TestSupport;
 namespace Flannel.Backends.Tests.Tun;
 
 /// <summary>Real TUN devices, created inside a test namespace (root).</summary>
+[NeedsRoot]
 public class TunDeviceTests
 {
     [Fact]

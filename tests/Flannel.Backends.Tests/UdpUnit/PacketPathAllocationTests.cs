@@ -12,6 +12,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// allocate nothing once warmed up, nor may delivering a received batch into the TUN (checks, GRO merge, writes; here
 /// into /dev/null, which takes any write).
 /// </summary>
+[Unit]
 public sealed class PacketPathAllocationTests : IDisposable
 {
     private const int TsoSegments = 40;

@@ -5,6 +5,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Backends.Tests.UdpUnit;
 
 /// <summary>The per-packet lookups of the udp pump: inner destination → peer (longest prefix first), outer source → peer.</summary>
+[Unit]
 public class PeerTableTests
 {
     private static UdpPeer Peer(string subnet, string publicIp) => new(Ip4Network.ParseCidr(subnet), Ip4Address.Parse(publicIp));

@@ -2,6 +2,7 @@ using Flannel.Backends.Udp;
 
 namespace Flannel.Backends.Tests.UdpUnit;
 
+[Unit]
 public class PumpPollTests
 {
     private const short PollIn = 0x001, PollErr = 0x008, PollHup = 0x010, PollNval = 0x020;

@@ -8,6 +8,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// What the TUN-side step drops, and that each drop moves its own counter by exactly one and queues nothing; a packet
 /// without a route leaves an ICMP net-unreachable to write back (compat §6).
 /// </summary>
+[Unit]
 public sealed class TunToWireDropTests : IDisposable
 {
     private readonly TunToWire _pump = new(port: 8285, vnetHeader: true, gso: true) { TunAddress = TunAddress };

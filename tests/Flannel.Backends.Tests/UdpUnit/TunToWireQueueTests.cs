@@ -8,6 +8,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// What the TUN-side step queues for sendmmsg: one ordinary IPv4 packet per datagram, TTL already decremented, to the
 /// peer's PublicIP; TSO super-packets cut into MSS segments (one UDP_SEGMENT entry with GSO, one entry each without).
 /// </summary>
+[Unit]
 public sealed unsafe class TunToWireQueueTests : IDisposable
 {
     private const int Hdr = 20 + TestPacket.TcpWithTimestamps;

@@ -3,6 +3,7 @@ using Flannel.Backends.Udp;
 namespace Flannel.Backends.Tests.UdpUnit;
 
 /// <summary>The udp backend's config keys (compat §6): Port, default 8285, 0 meaning the default as in flanneld.</summary>
+[Unit]
 public class UdpOptionsTests
 {
     [Theory]

@@ -9,6 +9,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// (x86_64 and arm64 agree): what gcc prints for sizeof/offsetof with &lt;sys/socket.h&gt;, &lt;sys/uio.h&gt;,
 /// &lt;netinet/in.h&gt;, &lt;net/if.h&gt; and &lt;linux/virtio_net.h&gt;. A wrong offset here corrupts kernel reads silently.
 /// </summary>
+[Unit]
 public unsafe class UdpStructLayoutTests
 {
     [Fact]

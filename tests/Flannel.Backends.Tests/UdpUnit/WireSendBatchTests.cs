@@ -7,6 +7,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// The sendmmsg batch: room accounting (an Add that does not fit takes nothing), UDP_SEGMENT runs capped at 64
 /// segments and 65507 bytes, one entry per segment without GSO.
 /// </summary>
+[Unit]
 public sealed unsafe class WireSendBatchTests : IDisposable
 {
     private readonly byte* _data = (byte*)NativeMemory.AllocZeroed(1 << 20);

@@ -11,6 +11,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// as, and the unknown-peer report the periodic drop log prints (the last offender, the peer whose subnet it claimed,
 /// the option that accepts it).
 /// </summary>
+[Unit]
 public sealed class WireToTunSourceCheckTests : IDisposable
 {
     /// <summary>Where peer A really sends from: its interface address, not the PublicIP its lease names.</summary>

@@ -8,6 +8,7 @@ namespace Flannel.Backends.Tests.UdpUnit;
 /// The wire-side check of every datagram: it must come from a peer's PublicIP, carry an inner source inside that
 /// peer's subnet, and still have TTL to spend; accepted packets leave with TTL-1 and a valid header checksum.
 /// </summary>
+[Unit]
 public sealed class WireToTunTests : IDisposable
 {
     private readonly WireToTun _pump = new(vnetHeader: true);

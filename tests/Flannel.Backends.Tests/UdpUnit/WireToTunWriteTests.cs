@@ -49,6 +49,7 @@ public sealed class WireToTunWriteTests
         });
     }
 
+    [NeedsRoot] // a TUN device in a namespace
     [Fact]
     public void Written_packets_reach_the_kernel_and_count_as_passed()
     {
@@ -84,6 +85,7 @@ public sealed class WireToTunWriteTests
         });
     }
 
+    [NeedsRoot] // a TUN device in a namespace
     [Fact]
     public void A_device_that_is_down_is_a_tun_down_drop_and_writing_resumes_once_it_is_up()
     {
@@ -105,6 +107,7 @@ public sealed class WireToTunWriteTests
         });
     }
 
+    [NeedsRoot] // a TUN device in a namespace
     [Fact]
     public void A_deleted_device_sets_DeviceGone_and_nothing_more_is_written()
     {
@@ -136,6 +139,7 @@ public sealed class WireToTunWriteTests
         });
     }
 
+    [Unit]
     [Fact]
     public async Task EAGAIN_is_one_attempt_and_a_tun_full_drop()
     {
@@ -160,6 +164,7 @@ public sealed class WireToTunWriteTests
         }
     }
 
+    [Unit]
     [Fact]
     public void Any_other_errno_is_tun_write_failed_and_not_a_gone_device()
     {
@@ -173,6 +178,7 @@ public sealed class WireToTunWriteTests
         Assert.False(pump.DeviceGone);
     }
 
+    [Unit]
     [Fact]
     public void DatagramsIn_counts_every_GRO_segment()
     {
@@ -185,6 +191,7 @@ public sealed class WireToTunWriteTests
         Assert.Equal(1 + 5 + 5 + 1, pump.DatagramsIn(4));
     }
 
+    [Unit]
     [Fact]
     public void An_empty_datagram_is_too_short()
     {

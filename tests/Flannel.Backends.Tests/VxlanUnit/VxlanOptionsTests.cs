@@ -2,6 +2,7 @@ using Flannel.Backends.Vxlan;
 
 namespace Flannel.Backends.Tests.VxlanUnit;
 
+[Unit]
 public class VxlanOptionsTests
 {
     [Fact]
@@ -37,6 +38,7 @@ public class VxlanOptionsTests
     }
 }
 
+[Unit]
 public class VxlanBackendDataTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace Flannel.Daemon.Tests.DBus;
 /// stand-ins for firewalld, NetworkManager and systemd. A previous subnet.env naming a subnet another host now holds
 /// makes the daemon start on a different subnet, as after a lease lost while it was down.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class HostIntegrationEndToEndTests
 {
     private const string PreviousSubnet = "10.71.250.1/24";

@@ -3,6 +3,7 @@ using Flannel.Daemon.Cli;
 namespace Flannel.Daemon.Tests.DBus;
 
 /// <summary>The three opt-out flags: defaults, command line, FLANNELD_* variables, and their --help group.</summary>
+[Unit]
 public sealed class HostIntegrationFlagsTests
 {
     private static DaemonSettings Settings(string[] args, Dictionary<string, string>? env = null)
@@ -59,6 +60,7 @@ public sealed class HostIntegrationFlagsTests
     }
 }
 
+[Unit]
 public class SystemBusAddressTests
 {
     [Fact]

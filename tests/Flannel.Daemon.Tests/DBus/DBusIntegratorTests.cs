@@ -9,7 +9,8 @@ namespace Flannel.Daemon.Tests.DBus;
 /// The D-Bus calls the daemon makes, against stand-ins for firewalld, NetworkManager and systemd on a private
 /// dbus-daemon (the real services are not installed: firewalld would take over this machine's firewall).
 /// </summary>
-public sealed class HostIntegratorTests
+[Unit]
+public sealed class DBusIntegratorTests
 {
     private const string NmDevicePath = "/org/freedesktop/NetworkManager/Devices/12";
 

@@ -16,6 +16,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// masqueraded to the host's address by flanneld (Docker's own masquerading is off). Needs root and docker.io,
 /// busybox-static and iptables (scripts/test.sh installs them).
 /// </summary>
+[NeedsRoot, NeedsEtcd, NeedsDocker]
 public sealed class DockerEndToEndTests(ITestOutputHelper output)
 {
     private const string Outside = "198.51.100.9";

@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// operator deletes the lease key again and again); a reader polling both files in a tight loop meanwhile never sees
 /// one missing or half-written. The files are mode 0644 and owned by root.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed partial class EnvFileRewriteEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

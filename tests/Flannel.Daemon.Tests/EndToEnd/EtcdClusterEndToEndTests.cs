@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// A three-member etcd cluster (three etcd processes on their own addresses in the switch namespace), flanneld given all
 /// three endpoints; the leader is killed: the daemons stay up and a peer added during the failover is programmed.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class EtcdClusterEndToEndTests(ITestOutputHelper output)
 {
     private static readonly string[] Members = ["198.51.100.251", "198.51.100.252", "198.51.100.253"];

@@ -67,18 +67,21 @@ public abstract class EtcdOutageEndToEndTests(ITestOutputHelper output)
     private static string Healthz(string hostNs) => HealthHttp.Get(hostNs, HealthPort, "/healthz");
 }
 
+[NeedsRoot, NeedsEtcd]
 public sealed class EtcdOutageVxlanTests(ITestOutputHelper output) : EtcdOutageEndToEndTests(output)
 {
     [Fact]
     public Task Vxlan_keeps_forwarding_through_a_60_s_etcd_outage() => Run("vxlan", "10.94.0.0/16");
 }
 
+[NeedsRoot, NeedsEtcd]
 public sealed class EtcdOutageHostGwTests(ITestOutputHelper output) : EtcdOutageEndToEndTests(output)
 {
     [Fact]
     public Task HostGw_keeps_forwarding_through_a_60_s_etcd_outage() => Run("host-gw", "10.95.0.0/16");
 }
 
+[NeedsRoot, NeedsEtcd]
 public sealed class EtcdOutageUdpTests(ITestOutputHelper output) : EtcdOutageEndToEndTests(output)
 {
     [Fact]

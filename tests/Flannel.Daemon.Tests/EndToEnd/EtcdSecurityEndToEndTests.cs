@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// username/password authentication. Good credentials lease a subnet; bad ones give a clear error in the log within a
 /// bounded time while the daemon keeps retrying (as flanneld does), never a silent hang. Needs root and openssl.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class EtcdSecurityEndToEndTests(ITestOutputHelper output)
 {
     private const string Prefix = "/sec/network";

@@ -8,6 +8,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// Two simulated hosts in network namespaces, each running flanneld with host-gw against a real etcd; containers on
 /// them ping each other. Needs root (CI runs as root): without it the test fails.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class HostGwEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

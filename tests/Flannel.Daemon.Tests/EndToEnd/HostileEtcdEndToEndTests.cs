@@ -11,6 +11,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// exactly one warning each and never reach the kernel, and a bad or incompatible config put while running is
 /// reported and does not touch the running data path. Needs root (CI runs as root).
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed partial class HostileEtcdEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// happens — packets and bytes per direction, a no-route drop, the peer gauges, batch sizes, etcd latency, a repaired
 /// route, a re-acquired lease and a renewal (renew margin 1439 min: the first renewal is due a minute after start).
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class MetricsEndToEndTests(ITestOutputHelper output)
 {
     private const int Port = 10256;

@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// --apply --leases copies config and leases byte for byte with their remaining TTL, a daemon then reuses its old
 /// subnet, an existing v3 key is only replaced with --force, and a daemon.json with bip is warned about.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class MigrateV2EndToEndTests(ITestOutputHelper output)
 {
     private const string Prefix = "/coreos.com/network";

@@ -9,6 +9,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// the network's answer, not gRPC's "Error connecting to subchannel"), a stop while it still waits (one info line, no
 /// error, no stack trace), and a config with typos (it runs as flanneld would and says which backend it chose and why).
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class OperatorMessagesEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// lease deleted or its etcd lease revoked. Real etcd, published flanneld, namespaces; root.
 /// </summary>
 [Collection(TimingSensitiveTests.Name)]
+[NeedsRoot, NeedsEtcd]
 public sealed class ReliabilityEndToEndTests(ITestOutputHelper output)
 {
     private static async Task<TwoHosts> TwoHostsAsync(Testbed bed, string backend, string network)

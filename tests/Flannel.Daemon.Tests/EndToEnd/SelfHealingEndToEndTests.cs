@@ -12,6 +12,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// leave exactly the state a fresh start makes. Real etcd, published flanneld, namespaces; root.
 /// </summary>
 [Collection(TimingSensitiveTests.Name)]
+[NeedsRoot, NeedsEtcd]
 public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
 {
     private const int HealthPort = 19617;

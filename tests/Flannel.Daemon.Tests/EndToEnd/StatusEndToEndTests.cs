@@ -11,6 +11,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// stays and nothing repairs it, so the outcome is deterministic), as text and as JSON; and the exit status when etcd
 /// cannot be reached or holds no config. Needs root (CI runs as root).
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class StatusEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

@@ -24,6 +24,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// Runs alone (the timing-sensitive collection): two systemd, two dockerd and a restart measured in lost packets.
 /// </remarks>
 [Collection(TimingSensitiveTests.Name)]
+[NeedsRoot, NeedsEtcd, NeedsDocker, NeedsBinary]
 public sealed partial class SystemdHostsEndToEndTests(ITestOutputHelper output)
 {
     private static readonly string[] Units = ["flanneld", "docker", "containerd"];

@@ -15,6 +15,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// Real etcd, namespaces; root.
 /// </summary>
 [Collection(TimingSensitiveTests.Name)]
+[NeedsRoot, NeedsEtcd]
 public sealed class TwoNetworksEndToEndTests(ITestOutputHelper output)
 {
     private const string VxlanNetwork = "10.70.0.0/16", HostGwNetwork = "10.71.0.0/16", FlanneldNetwork = "10.72.0.0/16";

@@ -15,6 +15,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// and unroutable packets flood the pumps, and flanneld's wire format checked against a stand-in flanneld peer that
 /// speaks the raw protocol. Needs root (CI runs as root): without it the test fails.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class UdpEndToEndTests(ITestOutputHelper output)
 {
     private const string Prefix = "/e2e-udp/network";

@@ -14,6 +14,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// the problem. With the default source check host 1 drops everything host 2 sends and says why; with
 /// <c>--udp-source-check=subnet</c> the containers talk both ways. Published flanneld, real etcd, namespaces; root.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed class UdpPublicIpEndToEndTests(ITestOutputHelper output)
 {
     private const string Interface2 = "198.51.100.2";

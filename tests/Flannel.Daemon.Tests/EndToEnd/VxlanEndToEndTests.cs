@@ -9,6 +9,7 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// kernel entries exactly as flanneld programs them, traffic between three hosts, self-healing, a MAC that survives a
 /// restart, cleanup of a removed peer, and DirectRouting. Needs root (CI runs as root): without it the tests fail.
 /// </summary>
+[NeedsRoot, NeedsEtcd]
 public sealed partial class VxlanEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

@@ -5,6 +5,7 @@ using Flannel.Daemon.Metrics;
 
 namespace Flannel.Daemon.Tests.Metrics;
 
+[Unit]
 public partial class MetricsCollectorTests
 {
     // One exposition line: a comment, or name{labels} value (Prometheus text format 0.0.4).

@@ -10,6 +10,7 @@ namespace Flannel.Daemon.Tests.Properties;
 /// Property test (issue 7 item 7): the effective config check-config prints is itself a config that parses back to
 /// the same effective config.
 /// </summary>
+[Unit]
 public class EffectiveConfigRoundTripProperties
 {
     private static readonly Gen<string> Configs = Gen.Select(

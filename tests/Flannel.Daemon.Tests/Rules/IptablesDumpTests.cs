@@ -2,6 +2,7 @@ using Flannel.Daemon.Rules;
 
 namespace Flannel.Daemon.Tests.Rules;
 
+[Unit]
 public class IptablesDumpTests
 {
     private const string Save = """

@@ -4,6 +4,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Daemon.Tests.Rules;
 
 /// <summary>Desired rules against what iptables-save shows, to the iptables-restore transaction (pure).</summary>
+[Unit]
 public class IptablesPlanTests
 {
     private static readonly Ip4Network N = Ip4Network.ParseCidr("10.5.0.0/16");

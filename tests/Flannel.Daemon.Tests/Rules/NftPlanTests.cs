@@ -4,6 +4,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Daemon.Tests.Rules;
 
 /// <summary>Desired rules against what <c>nft -j list table ip flannel-ipv4</c> shows, to the nft -f transaction (pure).</summary>
+[Unit]
 public class NftPlanTests
 {
     private static readonly RulePolicy Ours = RulePolicyTests.Policy();

@@ -4,6 +4,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Daemon.Tests.Rules;
 
 /// <summary>Our rules for a network N and subnet S against flanneld v0.28.9's pkg/trafficmngr, text for text.</summary>
+[Unit]
 public class RulePolicyTests
 {
     private static readonly Ip4Network N = Ip4Network.ParseCidr("10.5.0.0/16");

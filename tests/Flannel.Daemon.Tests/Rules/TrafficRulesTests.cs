@@ -9,6 +9,7 @@ namespace Flannel.Daemon.Tests.Rules;
 /// flanneld v0.28.9's masquerade and forward rules applied with the host's iptables-restore and nft inside a test
 /// namespace (root), next to another network's, then damaged the ways an operator or another daemon does, and put back.
 /// </summary>
+[NeedsRoot]
 public sealed class TrafficRulesTests
 {
     private static readonly Ip4Network Network = Ip4Network.ParseCidr("10.5.0.0/16");

@@ -5,6 +5,7 @@ using static Flannel.Daemon.Tests.Status.StatusFixtures;
 
 namespace Flannel.Daemon.Tests.Status;
 
+[Unit]
 public class HostGwDriftTests
 {
     private static readonly NetworkConfig HostGw = Config("""{"Type":"host-gw"}""");

@@ -4,6 +4,7 @@ using static Flannel.Daemon.Tests.Status.StatusFixtures;
 
 namespace Flannel.Daemon.Tests.Status;
 
+[Unit]
 public class StatusOutputTests
 {
     private static StatusReport Report() => Analyze(Config("""{"Type":"vxlan"}"""),

@@ -18,6 +18,7 @@ namespace Flannel.Daemon.Tests.Status;
 /// kernel (a namespace) broken by hand, status reports exactly the entries the reconcile then changes, one request
 /// per reported drift, and reports nothing afterwards.
 /// </summary>
+[NeedsRoot]
 public class StatusReconcileAgreementTests
 {
     private static readonly Ip4Network Own = Ip4Network.ParseCidr("10.5.1.0/24");

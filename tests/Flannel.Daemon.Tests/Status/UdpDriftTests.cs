@@ -7,6 +7,7 @@ using static Flannel.Daemon.Tests.Status.StatusFixtures;
 
 namespace Flannel.Daemon.Tests.Status;
 
+[Unit]
 public class UdpDriftTests
 {
     private static readonly NetworkConfig Udp = Config("""{"Type":"udp"}""");

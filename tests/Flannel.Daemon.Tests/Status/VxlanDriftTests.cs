@@ -7,6 +7,7 @@ using static Flannel.Daemon.Tests.Status.StatusFixtures;
 
 namespace Flannel.Daemon.Tests.Status;
 
+[Unit]
 public class VxlanDriftTests
 {
     private static readonly NetworkConfig VxlanConfig = Config("""{"Type":"vxlan"}""");

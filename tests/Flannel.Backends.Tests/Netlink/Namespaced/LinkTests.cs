@@ -2,6 +2,7 @@ using Flannel.Backends.Netlink;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
+[NeedsRoot]
 public class LinkTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Flannel.TestSupport;
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
 /// <summary>The test helper itself: isolation is what keeps these tests off the host's network.</summary>
+[NeedsRoot]
 public class NetNsTests
 {
     [Fact]

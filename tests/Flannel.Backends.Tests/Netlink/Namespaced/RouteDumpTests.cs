@@ -3,6 +3,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
+[NeedsRoot]
 public class RouteDumpTests
 {
     [Fact]

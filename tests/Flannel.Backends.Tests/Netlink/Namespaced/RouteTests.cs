@@ -3,6 +3,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
+[NeedsRoot]
 public class RouteTests
 {
     private static readonly Ip4Network Underlay = Ip4Network.ParseCidr("198.51.100.0/24");

@@ -3,6 +3,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
+[NeedsRoot]
 public class WatcherTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

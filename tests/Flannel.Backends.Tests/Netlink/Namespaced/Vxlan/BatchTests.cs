@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced.Vxlan;
 
+[NeedsRoot]
 public class BatchTests(ITestOutputHelper output)
 {
     private const int Peers = 2000;

@@ -2,6 +2,7 @@ using Flannel.Backends.Interop;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced.Vxlan;
 
+[NeedsRoot]
 public class EthtoolTests
 {
     [Fact]

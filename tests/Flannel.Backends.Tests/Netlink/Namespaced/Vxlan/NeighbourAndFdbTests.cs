@@ -4,6 +4,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced.Vxlan;
 
+[NeedsRoot]
 public class NeighbourAndFdbTests
 {
     private static readonly PhysicalAddress VtepMac = PhysicalAddress.Parse("86-23-78-A5-D8-BE");

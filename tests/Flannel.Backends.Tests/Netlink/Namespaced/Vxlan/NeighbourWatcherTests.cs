@@ -4,6 +4,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced.Vxlan;
 
+[NeedsRoot]
 public class NeighbourWatcherTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

@@ -5,6 +5,7 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced.Vxlan;
 
+[NeedsRoot]
 public class VxlanLinkTests
 {
     [Fact]

@@ -4,7 +4,8 @@ using static Flannel.Backends.Interop.LinuxNetlink;
 namespace Flannel.Backends.Tests.Netlink;
 
 /// <summary>The request/ack and dump protocol against a scripted kernel (<see cref="FakeKernel"/>).</summary>
-public class RtNetlinkSocketProtocolTests
+[Unit]
+public class RtnetlinkSocketProtocolTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
