@@ -112,7 +112,7 @@ internal static class DaemonRunner
             new LeaseManagerOptions { RenewMargin = settings.RenewMargin, Health = sp.GetRequiredService<LoopHealthRegistry>() },
             sp.GetRequiredService<ILogger<LeaseManager>>(),
             settings.Etcd.ConfigKey));
-        s.AddSingleton(sp => new DBusIntegrator(settings.HostIntegration, sp.GetRequiredService<ILogger<DBusIntegrator>>()));
+        s.AddSingleton(sp => new DBusIntegrator(settings.DBus, sp.GetRequiredService<ILogger<DBusIntegrator>>()));
         s.AddSingleton<IInterfaceSource>(_ => new SystemInterfaceSource());
         if (settings.HealthzPort > 0)
         {

@@ -22,7 +22,7 @@ internal sealed record DaemonSettings
     public TimeSpan RenewMargin { get; init; } = TimeSpan.FromMinutes(60);
     public string HealthzIp { get; init; } = "0.0.0.0";
     public int HealthzPort { get; init; }
-    public DBusOptions HostIntegration { get; init; } = new();
+    public DBusOptions DBus { get; init; } = new();
 
     public static DaemonSettings From(DaemonFlags f) => new()
     {
@@ -47,7 +47,7 @@ internal sealed record DaemonSettings
         RenewMargin = TimeSpan.FromMinutes(f.RenewMargin.Value),
         HealthzIp = f.HealthzIp.Value,
         HealthzPort = f.HealthzPort.Value,
-        HostIntegration = new DBusOptions
+        DBus = new DBusOptions
         {
             Firewalld = f.Firewalld.Value,
             NetworkManagerUnmanaged = f.NetworkManagerUnmanaged.Value,

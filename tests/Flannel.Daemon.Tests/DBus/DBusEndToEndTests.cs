@@ -9,7 +9,7 @@ namespace Flannel.Daemon.Tests.DBus;
 /// makes the daemon start on a different subnet, as after a lease lost while it was down.
 /// </summary>
 [NeedsRoot, NeedsEtcd]
-public sealed class HostIntegrationEndToEndTests
+public sealed class DBusEndToEndTests
 {
     private const string PreviousSubnet = "10.71.250.1/24";
 

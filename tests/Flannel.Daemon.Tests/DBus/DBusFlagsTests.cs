@@ -4,7 +4,7 @@ namespace Flannel.Daemon.Tests.DBus;
 
 /// <summary>The three opt-out flags: defaults, command line, FLANNELD_* variables, and their --help group.</summary>
 [Unit]
-public sealed class HostIntegrationFlagsTests
+public sealed class DBusFlagsTests
 {
     private static DaemonSettings Settings(string[] args, Dictionary<string, string>? env = null)
     {
@@ -16,7 +16,7 @@ public sealed class HostIntegrationFlagsTests
     [Fact]
     public void Firewalld_and_NetworkManager_are_on_and_the_docker_restart_is_off_by_default()
     {
-        var h = Settings([]).HostIntegration;
+        var h = Settings([]).DBus;
         Assert.True(h.Firewalld);
         Assert.True(h.NetworkManagerUnmanaged);
         Assert.False(h.RestartDockerOnSubnetChange);
@@ -26,7 +26,7 @@ public sealed class HostIntegrationFlagsTests
     [Fact]
     public void Each_flag_is_read_from_the_command_line()
     {
-        var h = Settings(["--firewalld=false", "--networkmanager-unmanaged=false", "--restart-docker-on-subnet-change"]).HostIntegration;
+        var h = Settings(["--firewalld=false", "--networkmanager-unmanaged=false", "--restart-docker-on-subnet-change"]).DBus;
         Assert.False(h.Firewalld);
         Assert.False(h.NetworkManagerUnmanaged);
         Assert.True(h.RestartDockerOnSubnetChange);
@@ -40,7 +40,7 @@ public sealed class HostIntegrationFlagsTests
             ["FLANNELD_FIREWALLD"] = "false",
             ["FLANNELD_NETWORKMANAGER_UNMANAGED"] = "false",
             ["FLANNELD_RESTART_DOCKER_ON_SUBNET_CHANGE"] = "true",
-        }).HostIntegration;
+        }).DBus;
         Assert.False(h.Firewalld);
         Assert.False(h.NetworkManagerUnmanaged);
         Assert.True(h.RestartDockerOnSubnetChange);
