@@ -40,7 +40,7 @@ hang_timeout=10m
 
 # docker.io (dockerd, docker, containerd, runc), busybox-static and iptables/nftables: the end-to-end test that runs
 # a real dockerd in each simulated host (tests/Flannel.TestSupport/DockerHost.cs). dbus (dbus-daemon): the private bus
-# the HostIntegration tests start for their firewalld, NetworkManager and systemd stand-ins. gcc and zlib1g-dev: the
+# the D-Bus tests start for their firewalld, NetworkManager and systemd stand-ins. gcc and zlib1g-dev: the
 # native publish links with them. lintian and dpkg-dev (dpkg-shlibdeps): the Debian package and its test. None of
 # them starts a service while it is installed (lib.sh).
 if [ "$category" = Unit ]; then
