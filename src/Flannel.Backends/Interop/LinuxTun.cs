@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Flannel.Backends.Interop;
 
+// One file per kernel header: the calls and the C structs they pass stay together, as in the header.
 #pragma warning disable CS8981 // lower-case type names are the C names on purpose
 
 /// <summary>

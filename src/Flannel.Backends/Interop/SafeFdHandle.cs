@@ -36,21 +36,3 @@ internal sealed class SafeFdHandle : SafeHandle
     // close(2) releases the descriptor even when it fails (EINTR included), so it must never be retried.
     protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;
 }
-
-/// <summary>A descriptor kept open until disposed; use with <c>using</c> around a raw syscall.</summary>
-internal readonly ref struct BorrowedFd
-{
-    private readonly SafeFdHandle _owner;
-
-    public BorrowedFd(SafeFdHandle owner)
-    {
-        bool added = false;
-        owner.DangerousAddRef(ref added);
-        _owner = owner;
-        Value = (int)owner.DangerousGetHandle();
-    }
-
-    public int Value { get; }
-
-    public void Dispose() => _owner.DangerousRelease();
-}
