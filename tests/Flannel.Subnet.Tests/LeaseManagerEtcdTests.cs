@@ -444,9 +444,11 @@ public class LeaseManagerConnectionTests
             await watching;
         }
 
-        // Without credentials etcd refuses: the config cannot be read.
+        // Without credentials etcd refuses: the config cannot be read, and the etcd layer says why in its own terms.
         using var anonymous = new TestHost(new Etcd.EtcdOptions { Endpoints = [etcd.Endpoint] }, "198.51.100.96");
-        await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => anonymous.Registry.GetNetworkConfigAsync(CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<Etcd.EtcdAccessDeniedException>(() => anonymous.Registry.GetNetworkConfigAsync(CancellationToken.None));
+        Assert.False(refused.IsTransient);
+        Assert.EndsWith("user name is empty", refused.Message, StringComparison.Ordinal);
         Assert.NotEqual(default, lease.Key);
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Etcd;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Subnet.Leases;
@@ -86,9 +85,10 @@ public sealed class LeaseManager : IDisposable
                     lastLoggedMs = Environment.TickCount64;
                 }
             }
-            catch (Exception e) when (e is RpcException or HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
+            catch (EtcdException e)
             {
-                problem = LeaseWatchLoop.Describe(e);
+                // Refused credentials are waited out too, as flanneld does: the operator fixes them while we wait.
+                problem = e.Message;
                 if (log(problem))
                 {
                     SubnetLog.ConfigUnreachable(_log, problem);
@@ -308,7 +308,7 @@ public sealed class LeaseManager : IDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is RpcException or HttpRequestException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
+            catch (EtcdException)
             {
                 continue; // etcd trouble is reported by the lease loops
             }
@@ -382,7 +382,7 @@ public sealed class LeaseManager : IDisposable
                 // Healthy until the renewal is due, plus one retry: a renewal that keeps failing turns /healthz red.
                 _options.Health.Report("lease-renewal", Max(wait, TimeSpan.Zero) + _options.RenewRetry + TimeSpan.FromMinutes(1));
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException)
+            catch (EtcdException)
             {
                 wait = _options.RenewRetry;
             }
@@ -392,61 +392,53 @@ public sealed class LeaseManager : IDisposable
                 {
                     await Task.Delay(wait, ct).ConfigureAwait(false);
                 }
-                await RenewWithQuickRetriesAsync(ct).ConfigureAwait(false);
+                if (await RenewWithQuickRetriesAsync(ct).ConfigureAwait(false) is { } failure)
+                {
+                    SubnetLog.RenewFailed(_log, lease.Key.ToString(), failure, _options.RenewRetry.TotalSeconds);
+                    SubnetMetrics.Renewed(ok: false);
+                    await Task.Delay(_options.RenewRetry, ct).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e))
-            {
-                SubnetLog.RenewFailed(_log, lease.Key.ToString(), LeaseWatchLoop.Describe(e), _options.RenewRetry.TotalSeconds);
-                SubnetMetrics.Renewed(ok: false);
-                try
-                {
-                    await Task.Delay(_options.RenewRetry, ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
             }
         }
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    /// <summary>Errors of an etcd call that another attempt may not see (unreachable, leader lost, no answer in time).</summary>
-    private static bool IsTransient(Exception e) => e is RpcException or HttpRequestException or IOException or OperationCanceledException;
-
     /// <summary>
     /// One renewal, each attempt bounded by <see cref="LeaseManagerOptions.RenewAttemptTimeout"/>, retried after the
-    /// <see cref="LeaseManagerOptions.RenewQuickRetries"/> waits; the last failure is thrown.
+    /// <see cref="LeaseManagerOptions.RenewQuickRetries"/> waits. Null when renewed, else why the last attempt failed.
     /// </summary>
-    private async Task RenewWithQuickRetriesAsync(CancellationToken ct)
+    private async Task<string?> RenewWithQuickRetriesAsync(CancellationToken ct)
     {
         var quick = _options.RenewQuickRetries;
         for (int attempt = 0; ; attempt++)
         {
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
             bounded.CancelAfter(_options.RenewAttemptTimeout);
+            string reason;
             try
             {
                 await RenewAsync(bounded.Token).ConfigureAwait(false);
-                return;
+                return null;
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e))
+            // Any etcd failure gets the quick retries (an operator may fix a refusal in time too), and so does our
+            // bound running out.
+            catch (Exception e) when (!ct.IsCancellationRequested && (e is EtcdException || e is OperationCanceledException && bounded.IsCancellationRequested))
             {
-                string reason = bounded.IsCancellationRequested
+                reason = bounded.IsCancellationRequested
                     ? $"no answer from etcd within {_options.RenewAttemptTimeout.TotalSeconds} s"
-                    : LeaseWatchLoop.Describe(e);
-                if (attempt >= quick.Count)
-                {
-                    throw new IOException(reason, e);
-                }
-                SubnetLog.RenewAttemptFailed(_log, Current!.Key.ToString(), reason, attempt + 1, quick[attempt].TotalSeconds);
-                await Task.Delay(quick[attempt], ct).ConfigureAwait(false);
+                    : e.Message;
             }
+            if (attempt >= quick.Count)
+            {
+                return reason;
+            }
+            SubnetLog.RenewAttemptFailed(_log, Current!.Key.ToString(), reason, attempt + 1, quick[attempt].TotalSeconds);
+            await Task.Delay(quick[attempt], ct).ConfigureAwait(false);
         }
     }
 
@@ -505,9 +497,9 @@ public sealed class LeaseManager : IDisposable
                 await ReacquireAsync(lost.Key, ct).ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (!ct.IsCancellationRequested && e is RpcException or HttpRequestException or IOException or LeaseAcquisitionException or OperationCanceledException)
+            catch (Exception e) when (!ct.IsCancellationRequested && e is EtcdException or LeaseAcquisitionException)
             {
-                SubnetLog.ReacquireFailed(_log, LeaseWatchLoop.Describe(e));
+                SubnetLog.ReacquireFailed(_log, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
             }
         }

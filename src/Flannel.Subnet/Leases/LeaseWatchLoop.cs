@@ -1,5 +1,4 @@
 using Flannel.Subnet.Etcd;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Subnet.Leases;
@@ -99,17 +98,11 @@ public sealed class LeaseWatchLoop
                 SubnetLog.WatchCompacted(_log, revision);
                 revision = -1;
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange)
-            {
-                SubnetMetrics.WatchRestarted("compacted");
-                SubnetLog.WatchCompacted(_log, revision);
-                revision = -1;
-            }
-            // An OperationCanceledException here is neither our token nor the window's: a call aborted under us.
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException or OperationCanceledException)
+            // etcd failing or unreachable (the etcd layer's exceptions), the stream ending, or a handler's I/O error.
+            catch (Exception e) when (e is EtcdException or IOException or InvalidOperationException)
             {
                 SubnetMetrics.WatchRestarted("error");
-                SubnetLog.WatchInterrupted(_log, Describe(e), revision, (long)backoff.TotalMilliseconds);
+                SubnetLog.WatchInterrupted(_log, e.Message, revision, (long)backoff.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(backoff, ct).ConfigureAwait(false);
@@ -125,12 +118,6 @@ public sealed class LeaseWatchLoop
 
     // Healthy while something arrives at least once per resync interval (the listing does), with a minute to spare.
     private void ReportHealth() => _options.Health.Report(_options.HealthName, _options.ResyncInterval + TimeSpan.FromMinutes(1));
-
-    // An unreachable etcd's detail is already the operator's text (EtcdConnection: endpoints and cause); other statuses
-    // keep their name, which is what etcd's documentation and logs use (PermissionDenied, ...).
-    internal static string Describe(Exception e) => e is RpcException r
-        ? r.StatusCode == StatusCode.Unavailable ? r.Status.Detail : $"{r.StatusCode}: {r.Status.Detail}"
-        : e.Message;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

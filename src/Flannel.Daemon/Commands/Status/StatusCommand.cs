@@ -6,7 +6,6 @@ using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Ip;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Daemon.Commands.Status;
@@ -133,7 +132,7 @@ public static class StatusCommand
             var registry = new EtcdSubnetRegistry(etcd, logs.CreateLogger<EtcdSubnetRegistry>());
             try
             {
-                var (config, leases) = await EtcdStatusReader.ReadAsync(etcd, registry, deadline.Token).ConfigureAwait(false);
+                var (config, leases) = await EtcdStatusReader.ReadAsync(registry, deadline.Token).ConfigureAwait(false);
                 if (config is null)
                 {
                     stderr.WriteLine($"error: no network config in etcd at {options.ConfigKey} ({where})");
@@ -141,7 +140,7 @@ public static class StatusCommand
                 }
                 return new EtcdRead(null, config, leases);
             }
-            catch (Exception e) when (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded })
+            catch (Exception e) when (e is OperationCanceledException or EtcdException { Code: "Cancelled" or "DeadlineExceeded" })
             {
                 if (ct.IsCancellationRequested)
                 {
@@ -156,11 +155,9 @@ public static class StatusCommand
                 stderr.WriteLine($"error: {where}: {e.Message}");
                 return new EtcdRead(EtcdOrConfigProblem, null, []);
             }
-            catch (RpcException e)
+            catch (EtcdException e)
             {
-                stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
-                    ? $"error: {e.Status.Detail}"
-                    : $"error: {where}: {e.StatusCode}: {e.Status.Detail}");
+                stderr.WriteLine($"error: {e.Describe(where)}");
                 return new EtcdRead(EtcdOrConfigProblem, null, []);
             }
         }
