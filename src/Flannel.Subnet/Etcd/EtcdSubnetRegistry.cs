@@ -15,11 +15,14 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
     private readonly EtcdConnection _etcd;
     private readonly ILogger _log;
     private readonly OncePerRevision _badValues = new(); // both watch loops and every resync decode the same keys
+    private readonly TimeProvider _time;
 
-    public EtcdSubnetRegistry(EtcdConnection etcd, ILogger<EtcdSubnetRegistry> log)
+    /// <param name="time">The clock of the expirations it computes: the lease manager's, which compares them with its own.</param>
+    public EtcdSubnetRegistry(EtcdConnection etcd, ILogger<EtcdSubnetRegistry> log, TimeProvider? time = null)
     {
         _etcd = etcd;
         _log = log;
+        _time = time ?? TimeProvider.System;
     }
 
     private EtcdOptions Options => _etcd.Options;
@@ -115,7 +118,7 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
             await RevokeQuietlyAsync(grant.ID, ct).ConfigureAwait(false);
             return null;
         }
-        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = DateTimeOffset.UtcNow.AddSeconds(grant.TTL) };
+        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = _time.GetUtcNow().AddSeconds(grant.TTL) };
     }
 
     public async Task<Lease> UpdateLeaseAsync(SubnetKey key, LeaseAttrs attrs, TimeSpan ttl, long previousEtcdLease, CancellationToken ct)
@@ -129,7 +132,7 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         {
             await RevokeQuietlyAsync(previousEtcdLease, ct).ConfigureAwait(false);
         }
-        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = DateTimeOffset.UtcNow.AddSeconds(grant.TTL) };
+        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = _time.GetUtcNow().AddSeconds(grant.TTL) };
     }
 
     public async Task DeleteLeaseAsync(SubnetKey key, CancellationToken ct) =>
@@ -139,9 +142,9 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
     {
         if (etcdLeaseId == 0)
         {
-            return DateTimeOffset.UtcNow.AddSeconds(-1);
+            return _time.GetUtcNow().AddSeconds(-1);
         }
-        return DateTimeOffset.UtcNow + await GetRemainingAsync(etcdLeaseId, ct).ConfigureAwait(false);
+        return _time.GetUtcNow() + await GetRemainingAsync(etcdLeaseId, ct).ConfigureAwait(false);
     }
 
     /// <summary>How long an etcd lease has left (-1 s when etcd no longer knows it).</summary>

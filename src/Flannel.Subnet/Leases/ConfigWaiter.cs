@@ -14,6 +14,7 @@ internal sealed class ConfigWaiter
     private readonly LeaseManagerOptions _options;
     private readonly ILogger _log;
     private readonly string _configKey;
+    private readonly TimeProvider _time;
 
     public ConfigWaiter(ISubnetRegistry registry, LeaseManagerOptions options, ILogger log, string configKey)
     {
@@ -21,6 +22,7 @@ internal sealed class ConfigWaiter
         _options = options;
         _log = log;
         _configKey = configKey;
+        _time = options.TimeProvider;
     }
 
     /// <summary>The parsed config and its JSON as stored, once there is a valid one.</summary>
@@ -32,7 +34,7 @@ internal sealed class ConfigWaiter
         {
             string problem;
             bool log(string p) => ShouldLog(p, lastProblem,
-                lastLogged is { } at ? TimeSpan.FromMilliseconds(Environment.TickCount64 - at) : null, _options.ConfigProblemLogRepeat);
+                lastLogged is { } at ? _time.GetElapsedTime(at) : null, _options.ConfigProblemLogRepeat);
             try
             {
                 string? json = await _registry.GetNetworkConfigAsync(ct).ConfigureAwait(false);
@@ -53,7 +55,7 @@ internal sealed class ConfigWaiter
                     {
                         SubnetLog.ConfigOnlyInV2(_log, _configKey, v2);
                     }
-                    lastLogged = Environment.TickCount64;
+                    lastLogged = _time.GetTimestamp();
                 }
             }
             catch (NetworkConfigException e)
@@ -62,7 +64,7 @@ internal sealed class ConfigWaiter
                 if (log(problem))
                 {
                     SubnetLog.ConfigInvalid(_log, _configKey, e.Message);
-                    lastLogged = Environment.TickCount64;
+                    lastLogged = _time.GetTimestamp();
                 }
             }
             catch (EtcdException e)
@@ -72,11 +74,11 @@ internal sealed class ConfigWaiter
                 if (log(problem))
                 {
                     SubnetLog.ConfigUnreachable(_log, problem);
-                    lastLogged = Environment.TickCount64;
+                    lastLogged = _time.GetTimestamp();
                 }
             }
             lastProblem = problem;
-            await Task.Delay(_options.ConfigRetry, ct).ConfigureAwait(false);
+            await Task.Delay(_options.ConfigRetry, _time, ct).ConfigureAwait(false);
         }
     }
 

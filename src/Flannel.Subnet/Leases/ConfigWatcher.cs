@@ -15,6 +15,7 @@ internal sealed class ConfigWatcher
     private readonly LeaseManagerOptions _options;
     private readonly ILogger _log;
     private readonly string _configKey;
+    private readonly TimeProvider _time;
 
     public ConfigWatcher(ISubnetRegistry registry, LeaseManagerOptions options, ILogger log, string configKey)
     {
@@ -22,6 +23,7 @@ internal sealed class ConfigWatcher
         _options = options;
         _log = log;
         _configKey = configKey;
+        _time = options.TimeProvider;
     }
 
     /// <summary>Runs until cancelled; <paramref name="runningJson"/> is the JSON <paramref name="running"/> was parsed from.</summary>
@@ -33,7 +35,7 @@ internal sealed class ConfigWatcher
             string? json;
             try
             {
-                await Task.Delay(_options.ConfigPoll, ct).ConfigureAwait(false);
+                await Task.Delay(_options.ConfigPoll, _time, ct).ConfigureAwait(false);
                 json = await _registry.GetNetworkConfigAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Etcd;
@@ -17,6 +16,7 @@ public sealed class LeaseManager : IDisposable
     private readonly LeaseState _state = new();
     private readonly Channel<Lease> _reacquired = Channel.CreateUnbounded<Lease>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
     private readonly ConfigWaiter _configWaiter;
     private readonly ConfigWatcher _configWatcher;
     private readonly LeaseAcquirer _acquirer;
@@ -29,6 +29,7 @@ public sealed class LeaseManager : IDisposable
     {
         // Every part logs as the lease manager: operators filter the journal on that category and on the event ids.
         _log = log;
+        _time = options.TimeProvider;
         _configWaiter = new ConfigWaiter(registry, options, log, configKey);
         _configWatcher = new ConfigWatcher(registry, options, log, configKey);
         _acquirer = new LeaseAcquirer(registry, options, log);
@@ -57,14 +58,14 @@ public sealed class LeaseManager : IDisposable
     /// </summary>
     public Task<Lease> AcquireAsync(NetworkConfig config, LeaseAttrs attrs, PreviousSubnets previous, CancellationToken ct)
     {
-        var sw = Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         return _state.WriteAsync(async () =>
         {
             _state.Config = config;
             _state.Attrs = attrs;
             var lease = await _acquirer.AcquireAsync(config, attrs, PreviousKey(previous), ct).ConfigureAwait(false);
             _state.Current = lease;
-            SubnetLog.Acquired(_log, lease.Key.ToString(), attrs.PublicIP.ToString(), attrs.BackendType ?? "udp", sw.ElapsedMilliseconds);
+            SubnetLog.Acquired(_log, lease.Key.ToString(), attrs.PublicIP.ToString(), attrs.BackendType ?? "udp", (long)_time.GetElapsedTime(started).TotalMilliseconds);
             return lease;
         }, ct);
     }

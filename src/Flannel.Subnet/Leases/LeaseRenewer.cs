@@ -14,6 +14,7 @@ internal sealed class LeaseRenewer
     private readonly LeaseState _state;
     private readonly LeaseManagerOptions _options;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
 
     public LeaseRenewer(ISubnetRegistry registry, LeaseState state, LeaseManagerOptions options, ILogger log)
     {
@@ -21,6 +22,7 @@ internal sealed class LeaseRenewer
         _state = state;
         _options = options;
         _log = log;
+        _time = options.TimeProvider;
     }
 
     /// <summary>Renews each time the renewal is due, until cancelled. A lease must be held.</summary>
@@ -33,7 +35,7 @@ internal sealed class LeaseRenewer
             try
             {
                 var expiration = lease.Expiration ?? await _registry.GetExpirationAsync(lease.EtcdLeaseId, ct).ConfigureAwait(false);
-                wait = UntilDue(expiration, _options.RenewMargin, DateTimeOffset.UtcNow);
+                wait = UntilDue(expiration, _options.RenewMargin, _time.GetUtcNow());
                 _options.Health.Report("lease-renewal", HealthBound(wait, _options.RenewRetry));
             }
             catch (EtcdException)
@@ -44,13 +46,13 @@ internal sealed class LeaseRenewer
             {
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                    await Task.Delay(wait, _time, ct).ConfigureAwait(false);
                 }
                 if (await RenewWithQuickRetriesAsync(ct).ConfigureAwait(false) is { } failure)
                 {
                     SubnetLog.RenewFailed(_log, lease.Key.ToString(), failure, _options.RenewRetry.TotalSeconds);
                     SubnetMetrics.Renewed(ok: false);
-                    await Task.Delay(_options.RenewRetry, ct).ConfigureAwait(false);
+                    await Task.Delay(_options.RenewRetry, _time, ct).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -79,8 +81,8 @@ internal sealed class LeaseRenewer
         var quick = _options.RenewQuickRetries;
         for (int attempt = 0; ; attempt++)
         {
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            bounded.CancelAfter(_options.RenewAttemptTimeout);
+            using var timeout = new CancellationTokenSource(_options.RenewAttemptTimeout, _time);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             string reason;
             try
             {
@@ -89,9 +91,9 @@ internal sealed class LeaseRenewer
             }
             // Any etcd failure gets the quick retries (an operator may fix a refusal in time too), and so does our
             // bound running out.
-            catch (Exception e) when (!ct.IsCancellationRequested && (e is EtcdException || e is OperationCanceledException && bounded.IsCancellationRequested))
+            catch (Exception e) when (!ct.IsCancellationRequested && (e is EtcdException || e is OperationCanceledException && timeout.IsCancellationRequested))
             {
-                reason = bounded.IsCancellationRequested
+                reason = timeout.IsCancellationRequested
                     ? $"no answer from etcd within {_options.RenewAttemptTimeout.TotalSeconds} s"
                     : e.Message;
             }
@@ -100,7 +102,7 @@ internal sealed class LeaseRenewer
                 return reason;
             }
             SubnetLog.RenewAttemptFailed(_log, _state.Current!.Key.ToString(), reason, attempt + 1, quick[attempt].TotalSeconds);
-            await Task.Delay(quick[attempt], ct).ConfigureAwait(false);
+            await Task.Delay(quick[attempt], _time, ct).ConfigureAwait(false);
         }
     }
 
@@ -110,7 +112,7 @@ internal sealed class LeaseRenewer
         var lease = _state.Current!;
         var renewed = await _registry.UpdateLeaseAsync(lease.Key, _state.Attrs!, _options.LeaseTtl, lease.EtcdLeaseId, ct).ConfigureAwait(false);
         _state.Current = renewed;
-        SubnetLog.Renewed(_log, renewed.Key.ToString(), renewed.Expiration ?? DateTimeOffset.UtcNow + _options.LeaseTtl);
+        SubnetLog.Renewed(_log, renewed.Key.ToString(), renewed.Expiration ?? _time.GetUtcNow() + _options.LeaseTtl);
         SubnetMetrics.Renewed(ok: true);
         return renewed;
     }, ct);

@@ -17,6 +17,7 @@ internal sealed class OwnLeaseGuard
     private readonly LeaseManagerOptions _options;
     private readonly ILogger _log;
     private readonly ChannelWriter<Lease> _reacquired;
+    private readonly TimeProvider _time;
 
     public OwnLeaseGuard(ISubnetRegistry registry, LeaseState state, LeaseAcquirer acquirer, LeaseManagerOptions options, ILogger log,
         ChannelWriter<Lease> reacquired)
@@ -27,12 +28,16 @@ internal sealed class OwnLeaseGuard
         _options = options;
         _log = log;
         _reacquired = reacquired;
+        _time = options.TimeProvider;
     }
+
+    /// <summary>After a failed re-acquisition (the log line says "retrying in 1 s").</summary>
+    internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>Runs until cancelled. A lease must be held.</summary>
     public Task RunAsync(CancellationToken ct)
     {
-        var watch = new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "own-lease-watch" });
+        var watch = new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "own-lease-watch", TimeProvider = _time });
         return watch.RunAsync(k => _state.Current is { } c && c.Key == k, OnEventsAsync, ct);
     }
 
@@ -57,7 +62,7 @@ internal sealed class OwnLeaseGuard
             catch (Exception e) when (!ct.IsCancellationRequested && e is EtcdException or LeaseAcquisitionException)
             {
                 SubnetLog.ReacquireFailed(_log, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                await Task.Delay(RetryDelay, _time, ct).ConfigureAwait(false);
             }
         }
     }

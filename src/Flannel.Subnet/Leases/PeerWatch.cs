@@ -30,7 +30,7 @@ internal sealed class PeerWatch
     {
         // The peers handed to the backend, by key.
         var accepted = new Dictionary<SubnetKey, Lease>();
-        return new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "peer-watch" }).RunAsync(
+        return new LeaseWatchLoop(_registry, _log, _options.Watch with { Health = _options.Health, HealthName = "peer-watch", TimeProvider = _options.TimeProvider }).RunAsync(
             k => _state.Current is not { } own || own.Key != k,
             async (events, token) =>
             {
