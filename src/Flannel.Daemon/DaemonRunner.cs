@@ -106,10 +106,14 @@ internal static class DaemonRunner
         s.AddSingleton(TimeProvider.System);
         s.AddSingleton(sp => new LoopHealthRegistry(sp.GetRequiredService<TimeProvider>(), "lease-renewal", "peer-watch", "own-lease-watch", "backend", EtcdProbe.Name));
         s.AddSingleton(_ => new EtcdConnection(settings.Etcd));
-        s.AddSingleton<ISubnetRegistry>(sp => new EtcdSubnetRegistry(sp.GetRequiredService<EtcdConnection>(), sp.GetRequiredService<ILogger<EtcdSubnetRegistry>>()));
+        s.AddSingleton<ISubnetRegistry>(sp => new EtcdSubnetRegistry(sp.GetRequiredService<EtcdConnection>(), sp.GetRequiredService<ILogger<EtcdSubnetRegistry>>(),
+            sp.GetRequiredService<TimeProvider>()));
         s.AddSingleton(sp => new LeaseManager(
             sp.GetRequiredService<ISubnetRegistry>(),
-            new LeaseManagerOptions { RenewMargin = settings.RenewMargin, Health = sp.GetRequiredService<LoopHealthRegistry>() },
+            new LeaseManagerOptions
+            {
+                RenewMargin = settings.RenewMargin, Health = sp.GetRequiredService<LoopHealthRegistry>(), TimeProvider = sp.GetRequiredService<TimeProvider>(),
+            },
             sp.GetRequiredService<ILogger<LeaseManager>>(),
             settings.Etcd.ConfigKey));
         s.AddSingleton(sp => new DBusIntegrator(settings.DBus, sp.GetRequiredService<ILogger<DBusIntegrator>>()));

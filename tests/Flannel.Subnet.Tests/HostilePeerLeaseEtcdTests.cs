@@ -5,8 +5,8 @@ using Flannel.TestSupport;
 namespace Flannel.Subnet.Tests;
 
 /// <summary>
-/// Hostile peer leases against a real etcd, with a resync every 200 ms: each is warned about once (not again at every
-/// listing, nor by both watch loops), never handed to the backend, and a lease that turns bad is withdrawn.
+/// Hostile peer leases against a real etcd, through resyncs on a fake clock: each is warned about once (not again at
+/// every listing, nor by both watch loops), never handed to the backend, and a lease that turns bad is withdrawn.
 /// </summary>
 [NeedsEtcd]
 public class HostilePeerLeaseEtcdTests : IClassFixture<EtcdFixture>
@@ -24,12 +24,18 @@ public class HostilePeerLeaseEtcdTests : IClassFixture<EtcdFixture>
         var o = _etcd.NewOptions();
         using var c = _etcd.Server.NewClient();
         await c.PutAsync(o.ConfigKey, """{"Network":"10.25.0.0/16","Backend":{"Type":"vxlan"}}""");
-        var rounds = new LoopRounds();
-        var options = new LeaseManagerOptions
+        var clock = new ManualClock();
+        var options = new LeaseManagerOptions { TimeProvider = clock };
+        var resync = options.Watch.ResyncInterval;
+        // Both watch loops (the peers' and our own key's) list again at each resync: the next windows are armed after.
+        async Task ResyncsAsync(int n)
         {
-            Watch = new LeaseWatchOptions { ResyncInterval = TimeSpan.FromMilliseconds(200) },
-            Health = rounds,
-        };
+            for (int i = 0; i < n; i++)
+            {
+                clock.Advance(resync);
+                await clock.WhenArmedAsync(resync, "both watch loops listed again", count: 2);
+            }
+        }
         using var host = new TestHost(o, "198.51.100.21", options, backendType: "vxlan");
         var own = await host.AcquireAsync();
         string p = o.SubnetsPrefix;
@@ -55,7 +61,8 @@ public class HostilePeerLeaseEtcdTests : IClassFixture<EtcdFixture>
         try
         {
             await Wait.UntilAsync(() => !seen.IsEmpty, TimeSpan.FromSeconds(10), "the good peer reported");
-            await rounds.ResyncsAsync(5);
+            await clock.WhenArmedAsync(resync, "both watch loops listed", count: 2);
+            await ResyncsAsync(10);
             Assert.Equal(2, host.RegistryLog.Count(1001));
             Assert.Equal(4, host.Log.Count(1050));
             var added = Assert.Single(seen);
@@ -66,7 +73,7 @@ public class HostilePeerLeaseEtcdTests : IClassFixture<EtcdFixture>
             await c.PutAsync(p + "10.25.207.0-24", Vxlan("198.51.100.21"));
             await Wait.UntilAsync(() => seen.Count == 2, TimeSpan.FromSeconds(10), "the peer withdrawn");
             Assert.Equal(LeaseEventKind.Removed, seen.Last().Kind);
-            await rounds.ResyncsAsync(5);
+            await ResyncsAsync(3);
             Assert.Equal(5, host.Log.Count(1050));
             Assert.Equal(2, seen.Count);
         }
@@ -81,25 +88,6 @@ public class HostilePeerLeaseEtcdTests : IClassFixture<EtcdFixture>
             catch (OperationCanceledException)
             {
             }
-        }
-    }
-
-    /// <summary>
-    /// Counts the rounds of the two watch loops (each reports its health after every listing and every watch response),
-    /// so a test can wait for resyncs to have happened instead of for a time that may hold fewer on a busy machine.
-    /// </summary>
-    private sealed class LoopRounds : ILoopHealth
-    {
-        private readonly ConcurrentDictionary<string, int> _rounds = new(StringComparer.Ordinal);
-
-        public void Report(string loopName, TimeSpan bound) => _rounds.AddOrUpdate(loopName, 1, (_, n) => n + 1);
-
-        /// <summary>Waits until both watch loops have listed <paramref name="count"/> more times (no writes meanwhile).</summary>
-        public Task ResyncsAsync(int count)
-        {
-            int peer = _rounds.GetValueOrDefault("peer-watch"), own = _rounds.GetValueOrDefault("own-lease-watch");
-            return Wait.UntilAsync(() => _rounds.GetValueOrDefault("peer-watch") >= peer + count &&
-                _rounds.GetValueOrDefault("own-lease-watch") >= own + count, TimeSpan.FromSeconds(20), $"{count} more resyncs of both watch loops");
         }
     }
 }

@@ -159,7 +159,9 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     public async Task Renewal_moves_the_key_to_a_fresh_etcd_lease_and_revokes_the_old_one()
     {
         var o = await NewNetworkAsync();
-        var options = new LeaseManagerOptions { LeaseTtl = TimeSpan.FromSeconds(6), RenewMargin = TimeSpan.FromSeconds(4) };
+        // Renewal due 20 min after each write (1 h TTL, 40 min margin), on a fake clock: no real wait.
+        var clock = new ManualClock();
+        var options = new LeaseManagerOptions { LeaseTtl = TimeSpan.FromHours(1), RenewMargin = TimeSpan.FromMinutes(40), TimeProvider = clock };
         using var host = new TestHost(o, "198.51.100.51", options);
         var lease = await host.AcquireAsync();
         using var cts = new CancellationTokenSource();
@@ -167,13 +169,22 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
         try
         {
             using var c = _etcd.Server.NewClient();
-            // Renewed every ~2 s; after 7 s the original 6 s lease would have expired without renewals.
-            await Task.Delay(TimeSpan.FromSeconds(7));
+            await clock.WhenArmedAsync(TimeSpan.FromMinutes(20), "the wait for the first renewal");
+            clock.Advance(TimeSpan.FromMinutes(19));
+            Assert.Equal(0, host.Log.Count(1025)); // not due yet
+            await clock.AdvanceWhenArmedAsync(TimeSpan.FromMinutes(1), "the rest of the wait");
+            await Wait.UntilAsync(() => host.Log.Count(1025) == 1, TimeSpan.FromSeconds(10), "the first renewal");
+            var first = host.Manager.Current!;
+            await clock.AdvanceWhenArmedAsync(TimeSpan.FromMinutes(20), "the wait for the second renewal");
+            await Wait.UntilAsync(() => host.Log.Count(1025) == 2, TimeSpan.FromSeconds(10), "the second renewal");
+
             var kv = Assert.Single((await c.GetAsync(o.SubnetsPrefix + lease.Key)).Kvs);
-            Assert.NotEqual(lease.EtcdLeaseId, kv.Lease);
-            Assert.True(host.Log.Count(1025) >= 2, host.Log.ToString());
+            Assert.Equal(host.Manager.Current!.EtcdLeaseId, kv.Lease);
+            Assert.NotEqual(first.EtcdLeaseId, kv.Lease);
+            var ttl = await c.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = kv.Lease });
+            Assert.Equal(3600, ttl.GrantedTTL); // a fresh etcd lease of the full TTL
             var all = await c.LeaseLeasesAsync(new LeaseLeasesRequest());
-            Assert.DoesNotContain(all.Leases, l => l.ID == lease.EtcdLeaseId);
+            Assert.DoesNotContain(all.Leases, l => l.ID == lease.EtcdLeaseId || l.ID == first.EtcdLeaseId); // the old ones revoked
         }
         finally
         {
@@ -192,27 +203,36 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
         {
             await c.PutAsync(o.ConfigKey, Config);
         }
-        // Renewal due 2 s after acquisition; each attempt bounded to 0.5 s; two quick retries, then the renew retry.
-        var options = new LeaseManagerOptions
-        {
-            LeaseTtl = TimeSpan.FromSeconds(60), RenewMargin = TimeSpan.FromSeconds(58), RenewRetry = TimeSpan.FromSeconds(2),
-            RenewAttemptTimeout = TimeSpan.FromMilliseconds(500), RenewQuickRetries = [TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300)],
-        };
-        using var host = new TestHost(o, "198.51.100.52", options);
+        // The daemon's own timing (renewal 23 h after acquisition, each attempt bounded to 15 s, quick retries after
+        // 1, 3 and 10 s, then the 1 min renew retry) on a fake clock: each wait is skipped the moment it begins.
+        var clock = new ManualClock();
+        var defaults = new LeaseManagerOptions();
+        using var host = new TestHost(o, "198.51.100.52", defaults with { TimeProvider = clock });
         var lease = await host.AcquireAsync();
         using var cts = new CancellationTokenSource();
         var run = host.Manager.RunAsync(cts.Token);
         string pid = etcd.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Command.Run("kill", "-STOP", pid);
         try
         {
-            await Wait.UntilAsync(() => host.Log.Count(1026) == 1, TimeSpan.FromSeconds(15), "the renewal counted as failed");
+            await clock.WhenArmedAsync(defaults.LeaseTtl - defaults.RenewMargin, "the wait for the renewal");
+            Command.Run("kill", "-STOP", pid);
+            clock.Advance(defaults.LeaseTtl - defaults.RenewMargin);
+            foreach (var quick in defaults.RenewQuickRetries)
+            {
+                await clock.AdvanceWhenArmedAsync(defaults.RenewAttemptTimeout, "the bound of a renewal attempt");
+                await clock.AdvanceWhenArmedAsync(quick, "a quick retry's wait");
+            }
+            await clock.AdvanceWhenArmedAsync(defaults.RenewAttemptTimeout, "the bound of the last attempt");
+            await clock.WhenArmedAsync(defaults.RenewRetry, "the renew retry's wait");
+            Assert.Equal(1, host.Log.Count(1026)); // the renewal counted as failed
+            Assert.Equal(0, host.Log.Count(1025));
             Command.Run("kill", "-CONT", pid);
+            clock.Advance(defaults.RenewRetry);
             await Wait.UntilAsync(() => host.Log.Count(1025) == 1, TimeSpan.FromSeconds(15), "the renewal after the renew retry");
             var ids = host.Log.Entries.Select(e => e.Id.Id).Where(id => id is 1025 or 1026 or 1030).ToList();
-            Assert.Equal([1030, 1030, 1026], ids.TakeWhile(id => id != 1025));
+            Assert.Equal([1030, 1030, 1030, 1026, 1025], ids);
             Assert.All(host.Log.Entries.Where(e => e.Id.Id is 1026 or 1030),
-                e => Assert.Contains("no answer from etcd within 0.5 s", e.Message, StringComparison.Ordinal));
+                e => Assert.Contains("no answer from etcd within 15 s", e.Message, StringComparison.Ordinal));
             using var c = etcd.NewClient();
             var kv = Assert.Single((await c.GetAsync(o.SubnetsPrefix + lease.Key)).Kvs);
             Assert.NotEqual(lease.EtcdLeaseId, kv.Lease);
@@ -229,14 +249,15 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     public async Task Our_key_deleted_is_reacquired_with_the_same_subnet()
     {
         var o = await NewNetworkAsync();
-        using var host = new TestHost(o, "198.51.100.61");
+        var health = new HealthRecorder();
+        using var host = new TestHost(o, "198.51.100.61", new LeaseManagerOptions { Health = health, TimeProvider = new ManualClock() });
         var lease = await host.AcquireAsync();
         using var cts = new CancellationTokenSource();
         var run = host.Manager.RunAsync(cts.Token);
         try
         {
             using var c = _etcd.Server.NewClient();
-            await Task.Delay(300); // let the own-lease watch list first
+            await Wait.UntilAsync(() => health.Count("own-lease-watch") > 0, TimeSpan.FromSeconds(10), "the own-lease watch's first listing");
             await c.DeleteAsync(o.SubnetsPrefix + lease.Key);
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             var back = await host.Manager.Reacquired.ReadAsync(wait.Token);
@@ -256,8 +277,9 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     public async Task An_expired_etcd_lease_is_reacquired()
     {
         var o = await NewNetworkAsync();
-        // Renewal far in the future: the 3 s etcd lease runs out before it, as after a long outage.
-        var options = new LeaseManagerOptions { LeaseTtl = TimeSpan.FromSeconds(3), RenewMargin = TimeSpan.FromSeconds(-60) };
+        // No renewal (due after the TTL, on a fake clock that stays put): the etcd lease runs out, as after a long
+        // outage. etcd's own clock is real: 2 s is the shortest TTL it grants with its default election timing.
+        var options = new LeaseManagerOptions { LeaseTtl = TimeSpan.FromSeconds(2), RenewMargin = TimeSpan.FromSeconds(-60), TimeProvider = new ManualClock() };
         using var host = new TestHost(o, "198.51.100.62", options);
         var lease = await host.AcquireAsync();
         using var cts = new CancellationTokenSource();
@@ -281,7 +303,8 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
         var o = _etcd.NewOptions();
         using var c = _etcd.Server.NewClient();
         await c.PutAsync(o.ConfigKey, """{"Network":"10.24.0.0/16","Backend":{"Type":"vxlan"}}""");
-        using var host = new TestHost(o, "198.51.100.73");
+        var clock = new ManualClock();
+        using var host = new TestHost(o, "198.51.100.73", new LeaseManagerOptions { TimeProvider = clock });
         await host.AcquireAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var batches = new List<int>();
@@ -296,7 +319,10 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
             return Task.CompletedTask;
         }, cts.Token);
         await first.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await Task.Delay(300);
+        // A resync lists again: nothing changed, so nothing more is handed over.
+        var resync = new LeaseWatchOptions().ResyncInterval;
+        await clock.AdvanceWhenArmedAsync(resync, "the resync window");
+        await clock.WhenArmedAsync(resync, "the next resync window, after the second listing");
         await cts.CancelAsync();
         await watching;
         Assert.Equal([0], batches); // our own lease is not a peer; one empty batch, no more
@@ -306,16 +332,26 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     public async Task A_lasting_config_problem_is_logged_again_after_the_repeat_interval()
     {
         var o = _etcd.NewOptions();
-        using var host = new TestHost(o, "198.51.100.72", new LeaseManagerOptions
-        {
-            ConfigRetry = TimeSpan.FromMilliseconds(50),
-            ConfigProblemLogRepeat = TimeSpan.FromMilliseconds(600),
-        });
+        // The daemon's timing (a retry every second, the problem logged again every 30 s) on a fake clock.
+        var clock = new ManualClock();
+        using var host = new TestHost(o, "198.51.100.72", new LeaseManagerOptions { TimeProvider = clock });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var waiting = host.Manager.WaitForConfigAsync(cts.Token);
-        await Wait.UntilAsync(() => host.Log.Count(1010) >= 3, TimeSpan.FromSeconds(10), "missing config logged three times");
-        // about 40 retries happened by now: the repeats follow the interval, not the retries
-        Assert.InRange(host.Log.Count(1010), 3, 4);
+        var logged = new List<int>(); // after each second
+        await clock.WhenArmedAsync(TimeSpan.FromSeconds(1), "the first retry's wait");
+        for (int second = 1; second <= 61; second++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await clock.WhenArmedAsync(TimeSpan.FromSeconds(1), $"the wait after retry {second}");
+            logged.Add(host.Log.Count(1010));
+        }
+        // 61 retries, three lines: at the start, after 30 s and after 60 s.
+        Assert.Equal(1, logged[28]);
+        Assert.Equal(2, logged[29]);
+        Assert.Equal(2, logged[58]);
+        Assert.Equal(3, logged[59]);
+        Assert.Equal(3, logged[60]);
+        Assert.False(waiting.IsCompleted);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
     }
@@ -324,11 +360,20 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     public async Task Config_missing_is_waited_for_with_a_v3_hint_then_picked_up()
     {
         var o = _etcd.NewOptions();
-        using var host = new TestHost(o, "198.51.100.71", new LeaseManagerOptions { ConfigRetry = TimeSpan.FromMilliseconds(100) });
+        var clock = new ManualClock();
+        using var host = new TestHost(o, "198.51.100.71", new LeaseManagerOptions { TimeProvider = clock });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var waiting = host.Manager.WaitForConfigAsync(cts.Token);
-        await Wait.UntilAsync(() => host.Log.Count(1010) > 0, TimeSpan.FromSeconds(10), "missing config logged");
-        await Task.Delay(400); // several retries
+        var retry = TimeSpan.FromSeconds(1);
+        async Task RetriesAsync(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                await clock.AdvanceWhenArmedAsync(retry, "the retry's wait");
+            }
+            await clock.WhenArmedAsync(retry, "the wait after the last retry");
+        }
+        await RetriesAsync(5);
         Assert.False(waiting.IsCompleted);
         var missing = Assert.Single(host.Log.Entries, e => e.Id.Id == 1010); // logged once, not every retry
         Assert.Contains("v3", missing.Message, StringComparison.Ordinal);
@@ -336,13 +381,13 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
 
         using var c = _etcd.Server.NewClient();
         await c.PutAsync(o.ConfigKey, """{"Network":"10.23.0.0/33","Backend":{"Type":"vxlan"}}""");
-        await Wait.UntilAsync(() => host.Log.Count(1011) > 0, TimeSpan.FromSeconds(10), "invalid config logged");
-        await Task.Delay(300);
+        await RetriesAsync(5);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(1, host.Log.Count(1011)); // logged once per distinct problem
         Assert.Contains("Network \"10.23.0.0/33\" is not a valid IPv4 network (CIDR): the prefix length after '/' must be a number from 0 to 32", host.Log.ToString(), StringComparison.Ordinal);
 
         await c.PutAsync(o.ConfigKey, """{"Network":"10.23.0.0/16"}""");
+        clock.Advance(retry);
         var config = await waiting;
         Assert.Equal("udp", config.BackendType);
         Assert.Equal(1, host.Log.Count(1012)); // the udp fallback warning
@@ -446,9 +491,11 @@ public class LeaseManagerConnectionTests
             await watching;
         }
 
-        // Without credentials etcd refuses: the config cannot be read.
+        // Without credentials etcd refuses: the config cannot be read, and the etcd layer says why in its own terms.
         using var anonymous = new TestHost(new Etcd.EtcdOptions { Endpoints = [etcd.Endpoint] }, "198.51.100.96");
-        await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => anonymous.Registry.GetNetworkConfigAsync(CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<Etcd.EtcdAccessDeniedException>(() => anonymous.Registry.GetNetworkConfigAsync(CancellationToken.None));
+        Assert.False(refused.IsTransient);
+        Assert.EndsWith("user name is empty", refused.Message, StringComparison.Ordinal);
         Assert.NotEqual(default, lease.Key);
     }
 }

@@ -231,12 +231,17 @@ public class PeerWatchEtcdTests : IClassFixture<EtcdFixture>
         using var c = _etcd.Server.NewClient();
         await c.PutAsync(o.SubnetsPrefix + "10.33.1.0-24", Peer(1));
         using var cts = new CancellationTokenSource();
-        var options = new LeaseWatchOptions { ResyncInterval = TimeSpan.FromSeconds(1) };
-        var loop = new LeaseWatchLoop(new EtcdSubnetRegistry(conn, log), log, options).RunAsync(_ => true, rec.Handle, cts.Token);
+        var clock = new ManualClock();
+        var options = new LeaseWatchOptions { TimeProvider = clock };
+        var loop = new LeaseWatchLoop(new EtcdSubnetRegistry(conn, log, clock), log, options).RunAsync(_ => true, rec.Handle, cts.Token);
         try
         {
             await Wait.UntilAsync(() => rec.State.Count == 1, TimeSpan.FromSeconds(10), "listed");
-            await Task.Delay(2500); // at least two resyncs with nothing to repair
+            for (int i = 0; i < 2; i++) // two resyncs with nothing to repair
+            {
+                await clock.AdvanceWhenArmedAsync(options.ResyncInterval, "the resync window");
+            }
+            await clock.WhenArmedAsync(options.ResyncInterval, "the window after the second resync");
             Assert.Single(rec.Events);
             Assert.Equal(0, log.Count(1044));
             await c.PutAsync(o.SubnetsPrefix + "10.33.2.0-24", Peer(2));

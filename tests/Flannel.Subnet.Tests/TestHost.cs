@@ -13,7 +13,8 @@ internal sealed class TestHost : IDisposable
         Options = options;
         Connection = new EtcdConnection(options);
         RegistryLog = new ListLogger<EtcdSubnetRegistry>();
-        Registry = new EtcdSubnetRegistry(Connection, RegistryLog);
+        // The registry stamps expirations with the manager's clock, which compares them with its own now.
+        Registry = new EtcdSubnetRegistry(Connection, RegistryLog, managerOptions?.TimeProvider);
         Log = new ListLogger<LeaseManager>();
         Manager = new LeaseManager(Registry, managerOptions ?? new LeaseManagerOptions(), Log, options.ConfigKey);
         Attrs = new LeaseAttrs(Ip4Address.Parse(publicIp), BackendType: backendType);

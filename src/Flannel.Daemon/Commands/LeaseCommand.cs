@@ -5,7 +5,6 @@ using Flannel.Subnet;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Daemon.Commands;
@@ -73,11 +72,9 @@ internal static class LeaseCommand
             stderr.WriteLine($"error: failed to acquire lease: {e.Message}");
             return 1;
         }
-        catch (RpcException e)
+        catch (EtcdException e)
         {
-            stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
-                ? $"error: {e.Status.Detail}"
-                : $"error: etcd at {string.Join(", ", options.Endpoints)}: {e.StatusCode}: {e.Status.Detail}");
+            stderr.WriteLine($"error: {e.Describe($"etcd at {string.Join(", ", options.Endpoints)}")}");
             return 1;
         }
     }

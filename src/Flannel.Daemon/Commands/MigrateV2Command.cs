@@ -2,7 +2,6 @@ using System.Globalization;
 using Flannel.Daemon.Cli;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Etcd.V2;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Daemon.Commands;
@@ -50,9 +49,9 @@ internal static class MigrateV2Command
             stderr.WriteLine("error: " + e.Message);
             return 3;
         }
-        catch (RpcException e)
+        catch (EtcdException e)
         {
-            stderr.WriteLine($"error: etcd v3 API at {string.Join(',', options.Endpoints)}: {e.StatusCode}: {e.Status.Detail}");
+            stderr.WriteLine($"error: etcd v3 API at {string.Join(',', options.Endpoints)}: {e.Code}: {e.Detail}");
             return 3;
         }
 
@@ -72,9 +71,9 @@ internal static class MigrateV2Command
                     outcome[item] = written ? (item.Action == MigrationAction.Copy ? "copied" : "overwritten") : "not copied: written in v3 meanwhile";
                     failed += written ? 0 : 1;
                 }
-                catch (RpcException e)
+                catch (EtcdException e)
                 {
-                    outcome[item] = $"failed: {e.StatusCode}: {e.Status.Detail}";
+                    outcome[item] = $"failed: {e.Code}: {e.Detail}";
                     failed++;
                 }
             }

@@ -57,8 +57,8 @@ public sealed class EtcdConnection : IDisposable
 
     public EtcdOptions Options => _options;
 
-    /// <summary>The headers every call carries (the auth token when etcd auth is on).</summary>
-    public async ValueTask<Metadata?> GetHeadersAsync(CancellationToken ct)
+    /// <summary>The headers every call carries (the auth token when etcd auth is on); throws gRPC's own exceptions.</summary>
+    internal async ValueTask<Metadata?> GetHeadersAsync(CancellationToken ct)
     {
         if (string.IsNullOrEmpty(_options.Username) || _headers is not null)
         {
@@ -82,7 +82,11 @@ public sealed class EtcdConnection : IDisposable
         }
     }
 
-    /// <summary>Runs one etcd call with the current headers; on an invalid or expired token, authenticates again once.</summary>
+    /// <summary>
+    /// Runs one etcd call with the current headers; on an invalid or expired token, authenticates again once. A failure
+    /// is thrown as an <see cref="EtcdException"/>; a cancellation by <paramref name="ct"/> as an
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
     /// <param name="operation">The metric's op tag: the calling method's name (e.g. GetLeasesAsync -> GetLeases).</param>
     public async Task<T> CallAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct,
         [System.Runtime.CompilerServices.CallerMemberName] string operation = "")
@@ -95,6 +99,16 @@ public sealed class EtcdConnection : IDisposable
             ok = true;
             return result;
         }
+        catch (RpcException e)
+        {
+            throw Translate(e, ct);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // Not our token: the HTTP/2 connection was aborted under the call. Converted once here, so no caller
+            // mistakes it for its own cancellation or has to tell the two apart.
+            throw new EtcdUnavailableException(EtcdException.UnavailableCode, EtcdFailure.ConnectionLost, e);
+        }
         finally
         {
             SubnetMetrics.EtcdRequest(operation.EndsWith("Async", StringComparison.Ordinal) ? operation[..^5] : operation,
@@ -102,53 +116,28 @@ public sealed class EtcdConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// What a failed gRPC call is thrown as: a cancellation by <paramref name="ct"/> stays one, anything else becomes
+    /// the <see cref="EtcdException"/> that says what failed.
+    /// </summary>
+    internal Exception Translate(RpcException e, CancellationToken ct) =>
+        e.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested
+            ? new OperationCanceledException(e.Status.Detail, e, ct)
+            : EtcdFailure.ToException(e, _options.Endpoints, _options.UseTls);
+
     private async Task<T> CallWithAuthAsync<T>(Func<Metadata?, Task<T>> call, CancellationToken ct)
     {
+        var headers = await GetHeadersAsync(ct).ConfigureAwait(false);
         try
         {
-            var headers = await GetHeadersAsync(ct).ConfigureAwait(false);
-            try
-            {
-                return await call(headers).ConfigureAwait(false);
-            }
-            catch (RpcException e) when (headers is not null && e.StatusCode == StatusCode.Unauthenticated)
-            {
-                _headers = null;
-                headers = await GetHeadersAsync(ct).ConfigureAwait(false);
-                return await call(headers).ConfigureAwait(false);
-            }
+            return await call(headers).ConfigureAwait(false);
         }
-        catch (RpcException e) when (_options.UseTls && IsTlsFailure(e))
+        catch (RpcException e) when (headers is not null && e.StatusCode == StatusCode.Unauthenticated)
         {
-            // gRPC reports a refused client certificate as a failed HTTP/2 handshake: say what the operator can fix.
-            throw new RpcException(new Status(e.StatusCode, TlsFailureHint + (EtcdFailure.ConnectCause(e) ?? e.Status.Detail), e.Status.DebugException), e.Trailers);
+            _headers = null;
+            headers = await GetHeadersAsync(ct).ConfigureAwait(false);
+            return await call(headers).ConfigureAwait(false);
         }
-        catch (RpcException e) when (EtcdFailure.ConnectCause(e) is { } cause)
-        {
-            // The status (Unavailable) stays, so every retry decision stays the same; only the text changes.
-            throw new RpcException(new Status(StatusCode.Unavailable, EtcdFailure.Unreachable(_options.Endpoints, cause), e.Status.DebugException), e.Trailers);
-        }
-    }
-
-    internal const string TlsFailureHint =
-        "TLS handshake with etcd failed (check that --etcd-cafile is the CA of etcd's server certificate and that etcd " +
-        "trusts the client certificate of --etcd-certfile/--etcd-keyfile): ";
-
-    private static bool IsTlsFailure(RpcException e)
-    {
-        if (e.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal))
-        {
-            return false;
-        }
-        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
-        {
-            if (x is System.Security.Authentication.AuthenticationException || x.GetType().Name.Contains("Ssl", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-        return e.Status.Detail.Contains("HTTP/2 handshake", StringComparison.Ordinal) ||
-               e.Status.Detail.Contains("SSL", StringComparison.Ordinal);
     }
 
     /// <summary>Forgets the auth token so the next call authenticates again (after the server rejected it).</summary>

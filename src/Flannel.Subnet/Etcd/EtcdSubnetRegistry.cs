@@ -15,11 +15,14 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
     private readonly EtcdConnection _etcd;
     private readonly ILogger _log;
     private readonly OncePerRevision _badValues = new(); // both watch loops and every resync decode the same keys
+    private readonly TimeProvider _time;
 
-    public EtcdSubnetRegistry(EtcdConnection etcd, ILogger<EtcdSubnetRegistry> log)
+    /// <param name="time">The clock of the expirations it computes: the lease manager's, which compares them with its own.</param>
+    public EtcdSubnetRegistry(EtcdConnection etcd, ILogger<EtcdSubnetRegistry> log, TimeProvider? time = null)
     {
         _etcd = etcd;
         _log = log;
+        _time = time ?? TimeProvider.System;
     }
 
     private EtcdOptions Options => _etcd.Options;
@@ -115,7 +118,7 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
             await RevokeQuietlyAsync(grant.ID, ct).ConfigureAwait(false);
             return null;
         }
-        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = DateTimeOffset.UtcNow.AddSeconds(grant.TTL) };
+        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = _time.GetUtcNow().AddSeconds(grant.TTL) };
     }
 
     public async Task<Lease> UpdateLeaseAsync(SubnetKey key, LeaseAttrs attrs, TimeSpan ttl, long previousEtcdLease, CancellationToken ct)
@@ -129,7 +132,7 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         {
             await RevokeQuietlyAsync(previousEtcdLease, ct).ConfigureAwait(false);
         }
-        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = DateTimeOffset.UtcNow.AddSeconds(grant.TTL) };
+        return new Lease(key, attrs, grant.ID, resp.Header.Revision) { Expiration = _time.GetUtcNow().AddSeconds(grant.TTL) };
     }
 
     public async Task DeleteLeaseAsync(SubnetKey key, CancellationToken ct) =>
@@ -139,39 +142,21 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
     {
         if (etcdLeaseId == 0)
         {
-            return DateTimeOffset.UtcNow.AddSeconds(-1);
+            return _time.GetUtcNow().AddSeconds(-1);
         }
+        return _time.GetUtcNow() + await GetRemainingAsync(etcdLeaseId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>How long an etcd lease has left (-1 s when etcd no longer knows it).</summary>
+    public async Task<TimeSpan> GetRemainingAsync(long etcdLeaseId, CancellationToken ct)
+    {
         var resp = await _etcd.CallAsync(h => _etcd.Client.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = etcdLeaseId }, h, cancellationToken: ct), ct).ConfigureAwait(false);
-        return DateTimeOffset.UtcNow.AddSeconds(resp.TTL);
+        return TimeSpan.FromSeconds(resp.TTL);
     }
 
     public async IAsyncEnumerable<WatchBatch> WatchLeasesAsync(long afterRevision, [EnumeratorCancellation] CancellationToken ct)
     {
-        var headers = await _etcd.GetHeadersAsync(ct).ConfigureAwait(false);
-        var callHeaders = new Metadata();
-        if (headers is not null)
-        {
-            foreach (var h in headers)
-            {
-                callHeaders.Add(h);
-            }
-        }
-        // etcd's WithRequireLeader: a member cut off from the leader ends the stream instead of going silent, so the
-        // loop reconnects (possibly to another member).
-        callHeaders.Add("hasleader", "true");
-        using var call = _etcd.Client.GetConnection().WatchClient.Watch(callHeaders, cancellationToken: ct);
-        string prefix = Options.SubnetsPrefix;
-        await call.RequestStream.WriteAsync(new WatchRequest
-        {
-            CreateRequest = new WatchCreateRequest
-            {
-                Key = ByteString.CopyFromUtf8(prefix),
-                RangeEnd = ByteString.CopyFromUtf8(dotnet_etcd.EtcdClient.GetRangeEnd(prefix)),
-                StartRevision = afterRevision + 1,
-                ProgressNotify = true,
-            },
-        }, ct).ConfigureAwait(false);
-
+        using var call = await OpenWatchAsync(afterRevision, ct).ConfigureAwait(false);
         long cursor = afterRevision;
         while (await MoveNextAsync(call.ResponseStream, ct).ConfigureAwait(false))
         {
@@ -182,12 +167,12 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
             }
             if (resp.Canceled)
             {
-                if (resp.CancelReason.Contains("auth", StringComparison.OrdinalIgnoreCase) ||
-                    resp.CancelReason.Contains("permission", StringComparison.OrdinalIgnoreCase))
+                var canceled = EtcdFailure.WatchCanceled(resp.CancelReason);
+                if (canceled is EtcdAccessDeniedException)
                 {
                     _etcd.InvalidateToken();
                 }
-                throw new RpcException(new Status(StatusCode.Aborted, $"watch canceled by etcd: {resp.CancelReason}"));
+                throw canceled;
             }
             if (resp.Events.Count == 0)
             {
@@ -227,6 +212,57 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         }
     }
 
+    /// <summary>Opens the watch stream on the subnets prefix from <paramref name="afterRevision"/> + 1.</summary>
+    private async Task<AsyncDuplexStreamingCall<WatchRequest, WatchResponse>> OpenWatchAsync(long afterRevision, CancellationToken ct)
+    {
+        AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? call = null;
+        bool opened = false;
+        try
+        {
+            var headers = await _etcd.GetHeadersAsync(ct).ConfigureAwait(false);
+            var callHeaders = new Metadata();
+            if (headers is not null)
+            {
+                foreach (var h in headers)
+                {
+                    callHeaders.Add(h);
+                }
+            }
+            // etcd's WithRequireLeader: a member cut off from the leader ends the stream instead of going silent, so the
+            // loop reconnects (possibly to another member).
+            callHeaders.Add("hasleader", "true");
+            call = _etcd.Client.GetConnection().WatchClient.Watch(callHeaders, cancellationToken: ct);
+            string prefix = Options.SubnetsPrefix;
+            await call.RequestStream.WriteAsync(new WatchRequest
+            {
+                CreateRequest = new WatchCreateRequest
+                {
+                    Key = ByteString.CopyFromUtf8(prefix),
+                    RangeEnd = ByteString.CopyFromUtf8(dotnet_etcd.EtcdClient.GetRangeEnd(prefix)),
+                    StartRevision = afterRevision + 1,
+                    ProgressNotify = true,
+                },
+            }, ct).ConfigureAwait(false);
+            opened = true;
+            return call;
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw ConnectionLost(e);
+        }
+        catch (RpcException e)
+        {
+            throw Failure(e, ct);
+        }
+        finally
+        {
+            if (!opened)
+            {
+                call?.Dispose();
+            }
+        }
+    }
+
     private async Task<bool> MoveNextAsync(IAsyncStreamReader<WatchResponse> stream, CancellationToken ct)
     {
         try
@@ -235,16 +271,27 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            // Not our token: the HTTP/2 connection was aborted under the stream (its keepalive pings went unanswered,
-            // etcd frozen or the path gone). A lost connection, which the watch loop resumes from.
-            throw new IOException("the connection to etcd was lost (keepalive pings unanswered)", e);
+            throw ConnectionLost(e);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+        catch (RpcException e)
+        {
+            throw Failure(e, ct);
+        }
+    }
+
+    // Not our token: the HTTP/2 connection was aborted under the stream (its keepalive pings went unanswered, etcd
+    // frozen or the path gone). A lost connection, which the watch loop resumes from.
+    private static EtcdUnavailableException ConnectionLost(OperationCanceledException e) =>
+        new(EtcdException.UnavailableCode, EtcdFailure.ConnectionLost, e);
+
+    private Exception Failure(RpcException e, CancellationToken ct)
+    {
+        if (e.StatusCode == StatusCode.Unauthenticated)
         {
             // An expired auth token: the next attempt of the watch loop authenticates again.
             _etcd.InvalidateToken();
-            throw;
         }
+        return _etcd.Translate(e, ct);
     }
 
     private Lease? TryDecode(KeyValue kv)
@@ -286,10 +333,10 @@ public sealed class EtcdSubnetRegistry : ISubnetRegistry
         {
             await _etcd.CallAsync(h => _etcd.Client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id }, h, cancellationToken: ct), ct).ConfigureAwait(false);
         }
-        catch (RpcException e)
+        catch (EtcdException e)
         {
             // Not fatal: an unrevoked lease only expires on its own.
-            SubnetLog.RevokeFailed(_log, id, e.Status.Detail);
+            SubnetLog.RevokeFailed(_log, id, e.Detail);
         }
     }
 }

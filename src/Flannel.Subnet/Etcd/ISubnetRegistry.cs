@@ -2,7 +2,10 @@ using Flannel.Subnet.Leases;
 
 namespace Flannel.Subnet.Etcd;
 
-/// <summary>The etcd operations flannel needs, one call each (flannel's <c>Registry</c>).</summary>
+/// <summary>
+/// The etcd operations flannel needs, one call each (flannel's <c>Registry</c>). A failed call throws an
+/// <see cref="EtcdException"/>; a call cancelled by its token an <see cref="OperationCanceledException"/>.
+/// </summary>
 public interface ISubnetRegistry
 {
     /// <summary>The raw config JSON, or null when the key does not exist.</summary>

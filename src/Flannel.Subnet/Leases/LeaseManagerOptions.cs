@@ -39,4 +39,11 @@ public sealed record LeaseManagerOptions
     public Random Random { get; init; } = Random.Shared;
 
     public ILoopHealth Health { get; init; } = NullLoopHealth.Instance;
+
+    /// <summary>
+    /// The clock of every wait, timeout and timestamp of the lease manager, its watches included (it replaces
+    /// <see cref="LeaseWatchOptions.TimeProvider"/>); tests pass a fake one. The registry should stamp expirations
+    /// with the same clock.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

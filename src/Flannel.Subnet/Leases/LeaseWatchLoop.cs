@@ -1,5 +1,4 @@
 using Flannel.Subnet.Etcd;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Subnet.Leases;
@@ -14,12 +13,14 @@ public sealed class LeaseWatchLoop
     private readonly ISubnetRegistry _registry;
     private readonly ILogger _log;
     private readonly LeaseWatchOptions _options;
+    private readonly TimeProvider _time;
 
     public LeaseWatchLoop(ISubnetRegistry registry, ILogger log, LeaseWatchOptions? options = null)
     {
         _registry = registry;
         _log = log;
         _options = options ?? new LeaseWatchOptions();
+        _time = _options.TimeProvider;
     }
 
     /// <summary>
@@ -33,13 +34,13 @@ public sealed class LeaseWatchLoop
         long revision = -1; // -1: list first
         bool listed = false;
         var backoff = _options.MinBackoff;
-        var nextResync = DateTimeOffset.UtcNow + _options.ResyncInterval;
+        var nextResync = _time.GetUtcNow() + _options.ResyncInterval;
         while (!ct.IsCancellationRequested)
         {
-            using var window = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            CancellationTokenSource? window = null;
             try
             {
-                if (revision < 0 || DateTimeOffset.UtcNow >= nextResync)
+                if (revision < 0 || _time.GetUtcNow() >= nextResync)
                 {
                     var snapshot = await _registry.GetLeasesAsync(ct).ConfigureAwait(false);
                     var events = cache.Reset(snapshot.Leases);
@@ -51,7 +52,7 @@ public sealed class LeaseWatchLoop
                     listed = true;
                     revision = snapshot.Revision;
                     ReportHealth();
-                    nextResync = DateTimeOffset.UtcNow + _options.ResyncInterval;
+                    nextResync = _time.GetUtcNow() + _options.ResyncInterval;
                     // The first listing is handed over even when empty: it tells the handler the full set is known
                     // (the vxlan backend removes entries of vanished peers only after that).
                     if (events.Count > 0 || first)
@@ -60,8 +61,9 @@ public sealed class LeaseWatchLoop
                     }
                 }
                 // The stream is closed at the next resync time; the loop then lists and resumes after the listing.
-                window.CancelAfter(Max(nextResync - DateTimeOffset.UtcNow, TimeSpan.Zero));
-                await foreach (var batch in _registry.WatchLeasesAsync(revision, window.Token).ConfigureAwait(false))
+                window = new CancellationTokenSource(Max(nextResync - _time.GetUtcNow(), TimeSpan.Zero), _time);
+                using var watching = CancellationTokenSource.CreateLinkedTokenSource(ct, window.Token);
+                await foreach (var batch in _registry.WatchLeasesAsync(revision, watching.Token).ConfigureAwait(false))
                 {
                     var events = new List<LeaseEvent>();
                     foreach (var change in batch.Changes)
@@ -89,7 +91,7 @@ public sealed class LeaseWatchLoop
             {
                 return;
             }
-            catch (Exception) when (window.IsCancellationRequested)
+            catch (Exception) when (window?.IsCancellationRequested == true)
             {
                 // The resync window ended: list again at the top of the loop.
             }
@@ -99,20 +101,14 @@ public sealed class LeaseWatchLoop
                 SubnetLog.WatchCompacted(_log, revision);
                 revision = -1;
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange)
-            {
-                SubnetMetrics.WatchRestarted("compacted");
-                SubnetLog.WatchCompacted(_log, revision);
-                revision = -1;
-            }
-            // An OperationCanceledException here is neither our token nor the window's: a call aborted under us.
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException or OperationCanceledException)
+            // etcd failing or unreachable (the etcd layer's exceptions), the stream ending, or a handler's I/O error.
+            catch (Exception e) when (e is EtcdException or IOException or InvalidOperationException)
             {
                 SubnetMetrics.WatchRestarted("error");
-                SubnetLog.WatchInterrupted(_log, Describe(e), revision, (long)backoff.TotalMilliseconds);
+                SubnetLog.WatchInterrupted(_log, e.Message, revision, (long)backoff.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(backoff, ct).ConfigureAwait(false);
+                    await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -120,17 +116,15 @@ public sealed class LeaseWatchLoop
                 }
                 backoff = Min(backoff * 2, _options.MaxBackoff);
             }
+            finally
+            {
+                window?.Dispose();
+            }
         }
     }
 
     // Healthy while something arrives at least once per resync interval (the listing does), with a minute to spare.
     private void ReportHealth() => _options.Health.Report(_options.HealthName, _options.ResyncInterval + TimeSpan.FromMinutes(1));
-
-    // An unreachable etcd's detail is already the operator's text (EtcdConnection: endpoints and cause); other statuses
-    // keep their name, which is what etcd's documentation and logs use (PermissionDenied, ...).
-    internal static string Describe(Exception e) => e is RpcException r
-        ? r.StatusCode == StatusCode.Unavailable ? r.Status.Detail : $"{r.StatusCode}: {r.Status.Detail}"
-        : e.Message;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

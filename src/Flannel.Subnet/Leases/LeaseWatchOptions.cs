@@ -12,4 +12,7 @@ public sealed record LeaseWatchOptions
 
     /// <summary>The name the loop reports its health under.</summary>
     public string HealthName { get; init; } = "lease-watch";
+
+    /// <summary>The clock of the resync and the backoff (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

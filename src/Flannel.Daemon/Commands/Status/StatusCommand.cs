@@ -7,7 +7,6 @@ using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Ip;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Daemon.Commands.Status;
@@ -134,7 +133,7 @@ internal static class StatusCommand
             var registry = new EtcdSubnetRegistry(etcd, logs.CreateLogger<EtcdSubnetRegistry>());
             try
             {
-                var (config, leases) = await EtcdStatusReader.ReadAsync(etcd, registry, deadline.Token).ConfigureAwait(false);
+                var (config, leases) = await EtcdStatusReader.ReadAsync(registry, deadline.Token).ConfigureAwait(false);
                 if (config is null)
                 {
                     stderr.WriteLine($"error: no network config in etcd at {options.ConfigKey} ({where})");
@@ -142,7 +141,7 @@ internal static class StatusCommand
                 }
                 return new EtcdRead(null, config, leases);
             }
-            catch (Exception e) when (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded })
+            catch (Exception e) when (e is OperationCanceledException or EtcdException { Code: "Cancelled" or "DeadlineExceeded" })
             {
                 if (ct.IsCancellationRequested)
                 {
@@ -157,11 +156,9 @@ internal static class StatusCommand
                 stderr.WriteLine($"error: {where}: {e.Message}");
                 return new EtcdRead(EtcdOrConfigProblem, null, []);
             }
-            catch (RpcException e)
+            catch (EtcdException e)
             {
-                stderr.WriteLine(e.StatusCode == StatusCode.Unavailable
-                    ? $"error: {e.Status.Detail}"
-                    : $"error: {where}: {e.StatusCode}: {e.Status.Detail}");
+                stderr.WriteLine($"error: {e.Describe(where)}");
                 return new EtcdRead(EtcdOrConfigProblem, null, []);
             }
         }

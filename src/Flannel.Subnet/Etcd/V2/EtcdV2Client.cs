@@ -138,7 +138,7 @@ public sealed class EtcdV2Client : IDisposable
         {
             if (x is System.Security.Authentication.AuthenticationException or IOException)
             {
-                return EtcdConnection.TlsFailureHint + text;
+                return EtcdFailure.TlsFailureHint + text;
             }
         }
         return text;
