@@ -5,6 +5,7 @@ using Flannel.TestSupport;
 namespace Flannel.Subnet.Tests;
 
 /// <summary>The lease manager's retries and polls against a real etcd, its waits on a fake clock.</summary>
+[NeedsEtcd]
 public class LeaseManagerRetryEtcdTests : IClassFixture<EtcdFixture>
 {
     private const string Config = """{"Network":"10.20.0.0/16","Backend":{"Type":"vxlan"}}""";

@@ -5,6 +5,7 @@ using Flannel.Subnet.Leases;
 namespace Flannel.Subnet.Tests;
 
 /// <summary>The decisions of the lease manager's parts, as the pure functions they are (no etcd, no clock).</summary>
+[Unit]
 public class LeasePartsTests
 {
     private static readonly NetworkConfig Vxlan = NetworkConfigParser.Parse("""{"Network":"10.50.0.0/16","Backend":{"Type":"vxlan"}}""");
