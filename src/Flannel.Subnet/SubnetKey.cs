@@ -30,7 +30,7 @@ public readonly record struct SubnetKey(Ip4Network Subnet, Ip6Network? Ipv6Subne
 /// flannel's subnet key text: <c>10.5.52.0-24</c> or <c>10.12.13.0-24&amp;fd00:12:13::-56</c>
 /// (<c>MakeSubnetKey</c>/<c>ParseSubnetKey</c>, compat §1.1).
 /// </summary>
-public static partial class SubnetKeyCodec
+internal static partial class SubnetKeyCodec
 {
     // flannel's pattern, anchored only at the end so a full etcd path parses. The third '.' is unescaped in flannel
     // and so matches any character; the address parse below then rejects what is not a dotted quad. Go's \d and $

@@ -6,7 +6,7 @@ namespace Flannel.Subnet;
 /// The lease and etcd side's instruments (System.Diagnostics.Metrics; the daemon's /metrics exports every meter whose
 /// name starts with "Flannel."). Names follow Prometheus conventions; counters get <c>_total</c> when exported.
 /// </summary>
-public static class SubnetMetrics
+internal static class SubnetMetrics
 {
     public const string MeterName = "Flannel.Subnet";
 

@@ -12,7 +12,7 @@ namespace Flannel.Subnet.Config;
 /// The text is read again token by token with <see cref="Utf8JsonReader"/>: the last token read before the failure
 /// and the enclosing object or array say what may come next, and the character at the failure says what came.
 /// </remarks>
-public static class JsonSyntaxError
+internal static class JsonSyntaxError
 {
     /// <summary>The 1-based line and column of the first syntax error and what was expected, or null when the text is JSON.</summary>
     public static (int Line, int Column, string Message)? Find(string text)

@@ -4,7 +4,7 @@ namespace Flannel.Subnet.Etcd;
 /// etcd refused who we are or what we asked for: no or wrong credentials (--etcd-username/--etcd-password), an expired
 /// token that re-authentication did not cure, or a role without permission on the prefix. An operator has to act.
 /// </summary>
-public sealed class EtcdAccessDeniedException : EtcdException
+internal sealed class EtcdAccessDeniedException : EtcdException
 {
     public EtcdAccessDeniedException(string code, string detail, Exception? inner) : base(code, detail, inner) { }
 

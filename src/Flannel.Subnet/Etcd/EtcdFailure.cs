@@ -9,7 +9,7 @@ namespace Flannel.Subnet.Etcd;
 /// ("connection refused", "no route to host", a TLS failure), instead of gRPC's "Error connecting to subchannel."
 /// with the real cause hidden in its debug exception.
 /// </summary>
-public static class EtcdFailure
+internal static class EtcdFailure
 {
     /// <summary>
     /// The cause of a failed connection, or null when <paramref name="e"/> is not one (etcd answered, e.g. with

@@ -1,7 +1,7 @@
 namespace Flannel.Subnet.Etcd;
 
 /// <summary>etcd does not know what the call named (NotFound), e.g. an etcd lease that expired or was revoked meanwhile.</summary>
-public sealed class EtcdNotFoundException : EtcdException
+internal sealed class EtcdNotFoundException : EtcdException
 {
     public EtcdNotFoundException(string code, string detail, Exception? inner) : base(code, detail, inner) { }
 

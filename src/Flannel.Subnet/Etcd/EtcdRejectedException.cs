@@ -4,7 +4,7 @@ namespace Flannel.Subnet.Etcd;
 /// etcd answered and refused the call for another reason (InvalidArgument, FailedPrecondition, Unimplemented, ...):
 /// the same call would be refused again.
 /// </summary>
-public sealed class EtcdRejectedException : EtcdException
+internal sealed class EtcdRejectedException : EtcdException
 {
     public EtcdRejectedException(string code, string detail, Exception? inner) : base(code, detail, inner) { }
 

@@ -4,7 +4,7 @@ namespace Flannel.Subnet.Etcd;
 /// The TLS handshake with etcd failed: a CA that did not sign etcd's certificate, or a client certificate etcd does
 /// not trust. The detail says which flags to check.
 /// </summary>
-public sealed class EtcdTlsException : EtcdException
+internal sealed class EtcdTlsException : EtcdException
 {
     public EtcdTlsException(string code, string detail, Exception? inner) : base(code, detail, inner) { }
 

@@ -4,7 +4,7 @@ namespace Flannel.Subnet.Etcd;
 /// etcd could not serve the call now: not reachable, without a leader, the connection lost under the call, or the call
 /// cut short (Unavailable, DeadlineExceeded, Aborted, ...). Another attempt may succeed; the lease loops retry.
 /// </summary>
-public sealed class EtcdUnavailableException : EtcdException
+internal sealed class EtcdUnavailableException : EtcdException
 {
     public EtcdUnavailableException(string code, string detail, Exception? inner) : base(code, detail, inner) { }
 

@@ -4,7 +4,7 @@ namespace Flannel.Subnet.Etcd;
 /// The revision a watch (or read) asked for was compacted away (a watch response's compact revision, or OutOfRange):
 /// the history after it is gone, so the caller lists everything again.
 /// </summary>
-public sealed class WatchCompactedException : EtcdException
+internal sealed class WatchCompactedException : EtcdException
 {
     public WatchCompactedException(long compactRevision)
         : base("OutOfRange", $"watch revision compacted (compact revision {compactRevision})", null) => CompactRevision = compactRevision;

@@ -4,7 +4,7 @@ namespace Flannel.Subnet.Leases;
 /// The last known leases, turning snapshots and single changes into added/removed events (flannel's
 /// <c>LeaseWatcher</c>). A removal carries the attrs last seen, so a backend can delete what it programmed.
 /// </summary>
-public sealed class LeaseCache
+internal sealed class LeaseCache
 {
     private readonly Dictionary<SubnetKey, Lease> _leases = [];
     private readonly Func<SubnetKey, bool> _include;

@@ -25,7 +25,7 @@ internal static partial class LeaseLog
 /// Remembers which (key, revision) a warning was given for, so a bad lease is reported once and not again at every
 /// listing, resync or by every watch loop that sees it; a new revision of the key is reported again. One entry per key.
 /// </summary>
-public sealed class OncePerRevision
+internal sealed class OncePerRevision
 {
     private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();

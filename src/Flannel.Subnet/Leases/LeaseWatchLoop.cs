@@ -8,7 +8,7 @@ namespace Flannel.Subnet.Leases;
 /// (flannel HEAD's semantics, compat §1.7, without v0.20's lost events). A broken stream resumes from the last
 /// revision seen with backoff; a compacted revision re-lists and diffs; a periodic resync diffs too.
 /// </summary>
-public sealed class LeaseWatchLoop
+internal sealed class LeaseWatchLoop
 {
     private readonly ISubnetRegistry _registry;
     private readonly ILogger _log;

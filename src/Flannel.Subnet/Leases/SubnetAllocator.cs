@@ -7,7 +7,7 @@ namespace Flannel.Subnet.Leases;
 /// flannel's random subnet choice (compat §1.6): walk SubnetMin..SubnetMax in subnet-size steps, skip candidates
 /// that overlap a lease, collect the first 100 free ones and pick one uniformly. IPv6 independently the same way.
 /// </summary>
-public static class SubnetAllocator
+internal static class SubnetAllocator
 {
     public const int CandidateLimit = 100;
 
