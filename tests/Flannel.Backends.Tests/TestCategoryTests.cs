@@ -1,5 +1,3 @@
-using Flannel.TestSupport;
-
 namespace Flannel.Backends.Tests;
 
 /// <summary>Every test here says what it needs (Flannel.TestSupport.TestCategories), so that a category filter misses none.</summary>

@@ -1,6 +1,5 @@
 using System.Net;
 using Flannel.Daemon.Health;
-using Flannel.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Daemon.Tests;

@@ -1,6 +1,5 @@
 using Flannel.Daemon.Commands;
 using Flannel.Daemon.Logging;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests;
 

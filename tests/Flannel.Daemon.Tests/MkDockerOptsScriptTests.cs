@@ -1,6 +1,5 @@
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests;
 

@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using Flannel.Daemon.Tests.EndToEnd;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests;
 

@@ -1,5 +1,3 @@
-using Flannel.TestSupport;
-
 namespace Flannel.Daemon.Tests;
 
 /// <summary>Paths in the repository the tests run from.</summary>

@@ -1,5 +1,4 @@
 using Flannel.Subnet.Etcd;
-using Flannel.TestSupport;
 
 namespace Flannel.Subnet.Tests;
 

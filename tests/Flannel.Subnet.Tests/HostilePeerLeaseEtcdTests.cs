@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Flannel.Subnet.Leases;
-using Flannel.TestSupport;
 
 namespace Flannel.Subnet.Tests;
 

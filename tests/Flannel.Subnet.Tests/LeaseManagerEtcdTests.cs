@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using Etcdserverpb;
 using Flannel.Subnet.Leases;
-using Flannel.TestSupport;
-using Google.Protobuf;
 using Xunit.Abstractions;
 
 namespace Flannel.Subnet.Tests;

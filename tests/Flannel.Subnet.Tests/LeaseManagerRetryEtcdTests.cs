@@ -1,6 +1,5 @@
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Leases;
-using Flannel.TestSupport;
 
 namespace Flannel.Subnet.Tests;
 

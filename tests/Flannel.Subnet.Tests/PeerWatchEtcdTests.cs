@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Leases;
-using Flannel.TestSupport;
 
 namespace Flannel.Subnet.Tests;
 

@@ -1,7 +1,6 @@
 using Flannel.Subnet.Etcd;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
-using Flannel.TestSupport;
 
 namespace Flannel.Subnet.Tests;
 

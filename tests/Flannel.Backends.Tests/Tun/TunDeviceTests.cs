@@ -1,6 +1,5 @@
 using Flannel.Backends.Interop;
 using Flannel.Backends.Tun;
-using Flannel.TestSupport;
 
 namespace Flannel.Backends.Tests.Tun;
 

@@ -1,7 +1,6 @@
 using Flannel.Backends.Tests.Packets;
 using Flannel.Backends.Udp;
 using Flannel.Subnet.Ip;
-using Flannel.TestSupport;
 using static Flannel.Backends.Tests.UdpUnit.UdpTestNet;
 
 namespace Flannel.Backends.Tests.UdpUnit;

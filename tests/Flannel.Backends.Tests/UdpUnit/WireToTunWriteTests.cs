@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Flannel.Backends.Interop;
 using Flannel.Backends.Tests.Packets;
 using Flannel.Backends.Tun;
 using Flannel.Backends.Udp;
-using Flannel.TestSupport;
 using static Flannel.Backends.Tests.UdpUnit.UdpTestNet;
 using LibC = Tmds.Linux.LibC;
 

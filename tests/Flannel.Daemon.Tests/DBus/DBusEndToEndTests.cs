@@ -1,5 +1,4 @@
 using Flannel.Daemon.Tests.EndToEnd;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests.DBus;
 

@@ -1,7 +1,6 @@
 using Flannel.Daemon.DBus;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Ip;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests.DBus;
 

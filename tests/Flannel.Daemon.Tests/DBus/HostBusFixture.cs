@@ -1,5 +1,4 @@
 using Flannel.Daemon.DBus;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests.DBus;
 

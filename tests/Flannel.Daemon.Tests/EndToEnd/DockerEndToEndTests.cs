@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Flannel.TestSupport;
 using Xunit.Abstractions;
 
 namespace Flannel.Daemon.Tests.EndToEnd;

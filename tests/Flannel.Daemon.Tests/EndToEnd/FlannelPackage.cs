@@ -1,5 +1,3 @@
-using Flannel.TestSupport;
-
 namespace Flannel.Daemon.Tests.EndToEnd;
 
 /// <summary>

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests.EndToEnd;
 

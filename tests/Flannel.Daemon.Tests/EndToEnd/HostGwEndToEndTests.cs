@@ -1,5 +1,3 @@
-using System.Globalization;
-using Flannel.TestSupport;
 using Xunit.Abstractions;
 
 namespace Flannel.Daemon.Tests.EndToEnd;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Flannel.Daemon.Tests.Metrics;
-using Flannel.TestSupport;
 using Xunit.Abstractions;
 
 namespace Flannel.Daemon.Tests.EndToEnd;

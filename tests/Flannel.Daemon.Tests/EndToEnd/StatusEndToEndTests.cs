@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Flannel.TestSupport;
 using Xunit.Abstractions;
 
 namespace Flannel.Daemon.Tests.EndToEnd;

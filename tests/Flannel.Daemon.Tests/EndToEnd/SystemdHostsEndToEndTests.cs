@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Flannel.TestSupport;
 using Xunit.Abstractions;
 
 namespace Flannel.Daemon.Tests.EndToEnd;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests.EndToEnd;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Flannel.TestSupport;
 
 namespace Flannel.Daemon.Tests.EndToEnd;
 

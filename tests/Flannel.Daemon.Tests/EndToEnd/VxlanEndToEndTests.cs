@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Flannel.TestSupport;
 using Xunit.Abstractions;
 
 namespace Flannel.Daemon.Tests.EndToEnd;

@@ -1,6 +1,5 @@
 using Flannel.Daemon.Rules;
 using Flannel.Subnet.Ip;
-using Flannel.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Daemon.Tests.Rules;

@@ -8,7 +8,6 @@ using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
-using Flannel.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flannel.Daemon.Tests.Status;

@@ -1,4 +1,3 @@
-using Flannel.Backends.KernelState;
 using Flannel.Backends.Netlink;
 using Flannel.Daemon.Commands.Status;
 using Flannel.Subnet.Config;

@@ -1,6 +1,5 @@
 using Flannel.Backends.Netlink;
 using Flannel.Subnet.Ip;
-using Flannel.TestSupport;
 
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 

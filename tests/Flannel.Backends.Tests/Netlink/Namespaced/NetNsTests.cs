@@ -1,5 +1,3 @@
-using Flannel.TestSupport;
-
 namespace Flannel.Backends.Tests.Netlink.Namespaced;
 
 /// <summary>The test helper itself: isolation is what keeps these tests off the host's network.</summary>
