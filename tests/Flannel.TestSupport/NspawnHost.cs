@@ -12,10 +12,8 @@ namespace Flannel.TestSupport;
 /// underlay). Commands run inside with <c>nsenter -t INIT -a</c>, as a root shell on that host would run them.
 /// </summary>
 /// <remarks>
-/// Over 400 lines on purpose: booting, running commands in, watching and tearing down one systemd host share its
-/// state (pids, the machine name, the overlay), and every exit path must reach the same clean-up.
-/// </remarks>
-/// <remarks>
+/// <para>Over 400 lines on purpose: booting, running commands in, watching and tearing down one systemd host share its
+/// state (pids, the machine name, the overlay), and every exit path must reach the same clean-up.</para>
 /// <para>The recipe and its pitfalls are in ../shared/notes/systemd-in-nspawn.md. In short:</para>
 /// <list type="bullet">
 /// <item><c>--register=no --keep-unit</c>: there is no systemd (no machined, no system bus) on the machine running the
