@@ -39,17 +39,21 @@ public static class BackendTypes
     public static IBackend Create(string type, BackendContext context) =>
         Normalize(type) is { } t ? Factories[t](context) : throw new BackendException(UnknownTypeMessage(type));
 
-    /// <summary>Parses the backend-specific keys of the Backend object as the backend will at start.</summary>
-    /// <exception cref="BackendException">A key has a wrong type or value.</exception>
-    public static void ValidateOptions(string type, string backendJson)
+    /// <summary>
+    /// Checks what the backend checks at start: its keys of the Backend object, and that it carries the address
+    /// families the config enables (udp: IPv4 only).
+    /// </summary>
+    /// <exception cref="BackendException">A key has a wrong type or value, or a family the backend cannot carry.</exception>
+    public static void Validate(Flannel.Subnet.Config.NetworkConfig config)
     {
-        switch (Normalize(type))
+        switch (Normalize(config.BackendType))
         {
             case Udp:
-                _ = Flannel.Backends.Udp.UdpOptions.Parse(backendJson);
+                Flannel.Backends.Udp.UdpBackend.CheckFamilies(config);
+                _ = Flannel.Backends.Udp.UdpOptions.Parse(config.BackendJson);
                 break;
             case Vxlan:
-                _ = Flannel.Backends.Vxlan.VxlanOptions.Parse(backendJson);
+                _ = Flannel.Backends.Vxlan.VxlanOptions.Parse(config.BackendJson);
                 break;
         }
     }

@@ -35,6 +35,18 @@ public class CheckConfigCommandTests
         Assert.Contains("\n  \"Network\"", output, StringComparison.Ordinal); // indented
     }
 
+    [Theory]
+    [InlineData("""{"Network":"10.0.0.0/16","EnableIPv6":true,"IPv6Network":"2001:db8:1::/48","Backend":{"Type":"udp"}}""", "\"EnableIPv6\": true")]
+    [InlineData("""{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"2001:db8:1::/48"}""", "\"EnableIPv6\": true")]
+    public void The_udp_backend_with_IPv6_is_refused_as_the_daemon_refuses_it(string config, string named)
+    {
+        var (code, output, err) = Run(config);
+        Assert.Equal(CheckConfigCommand.Invalid, code);
+        Assert.Equal("", output);
+        Assert.EndsWith($"error: standard input: the udp backend carries IPv4 only (as flanneld's does): a network with {named} needs the vxlan or host-gw backend\n",
+            err.Replace("\r", ""), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_misspelt_key_exits_3_with_the_suggestion_and_the_udp_default_is_shown()
     {

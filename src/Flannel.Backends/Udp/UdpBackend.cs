@@ -20,8 +20,26 @@ internal sealed class UdpBackend : IBackend
 
     public string Type => BackendTypes.Udp;
 
+    /// <summary>
+    /// Refuses a config udp cannot carry: flanneld's udp backend moves IPv4 packets only (its TUN pump reads the IPv4
+    /// header for the destination and its lease has no IPv6 attributes), so IPv6 traffic of an EnableIPv6 network
+    /// would be silently dropped. Checked at start and by <c>flanneld check-config</c>.
+    /// </summary>
+    /// <exception cref="BackendException">IPv6 enabled, or IPv4 disabled.</exception>
+    public static void CheckFamilies(Flannel.Subnet.Config.NetworkConfig config)
+    {
+        if (config.EnableIPv6 || !config.EnableIPv4)
+        {
+            throw new BackendException(
+                "the udp backend carries IPv4 only (as flanneld's does): a network with " +
+                (config.EnableIPv6 ? "\"EnableIPv6\": true" : "\"EnableIPv4\": false") +
+                " needs the vxlan or host-gw backend");
+        }
+    }
+
     public Task<IBackendNetwork> RegisterNetworkAsync(CancellationToken ct)
     {
+        CheckFamilies(_context.Config);
         var options = UdpOptions.Parse(_context.Config.BackendJson);
         var iface = _context.Iface;
         int mtu = iface.Mtu - Overhead;

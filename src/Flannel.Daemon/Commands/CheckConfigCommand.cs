@@ -92,7 +92,7 @@ internal static class CheckConfigCommand
         }
         try
         {
-            BackendTypes.ValidateOptions(config.BackendType, config.BackendJson);
+            BackendTypes.Validate(config);
         }
         catch (BackendException e)
         {

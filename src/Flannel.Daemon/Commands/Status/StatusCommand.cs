@@ -174,7 +174,7 @@ internal static class StatusCommand
             {
                 throw new NetworkConfigException(BackendTypes.UnknownTypeMessage(config.BackendType));
             }
-            BackendTypes.ValidateOptions(config.BackendType, config.BackendJson);
+            BackendTypes.Validate(config);
             return config;
         }
         catch (Exception e) when (e is NetworkConfigException or BackendException)
