@@ -56,6 +56,9 @@ internal static partial class DaemonLog
     [LoggerMessage(3016, LogLevel.Warning, "Network config: {Warning}")]
     public static partial void BackendOptionUnknown(ILogger log, string warning);
 
+    [LoggerMessage(3019, LogLevel.Warning, "Network config: {Limitation}")]
+    public static partial void ConfigLimitation(ILogger log, string limitation);
+
     [LoggerMessage(3017, LogLevel.Information, "Stopped while starting ({Phase}), as asked (SIGTERM or SIGINT)")]
     public static partial void StoppedWhileStarting(ILogger log, string phase);
 
