@@ -59,6 +59,9 @@ internal static partial class DaemonLog
     [LoggerMessage(3019, LogLevel.Warning, "Network config: {Limitation}")]
     public static partial void ConfigLimitation(ILogger log, string limitation);
 
+    [LoggerMessage(3020, LogLevel.Information, "Using interface {Name} with IPv6 address {Address6}, publishing PublicIPv6 {PublicIPv6}")]
+    public static partial void InterfaceIpv6Chosen(ILogger log, string name, string address6, string publicIpv6);
+
     [LoggerMessage(3017, LogLevel.Information, "Stopped while starting ({Phase}), as asked (SIGTERM or SIGINT)")]
     public static partial void StoppedWhileStarting(ILogger log, string phase);
 

@@ -33,6 +33,7 @@ internal sealed record DaemonSettings
             IfaceRegexes = f.IfaceRegex.Value,
             IfaceCanReach = f.IfaceCanReach.Value.Length == 0 ? null : f.IfaceCanReach.Value,
             PublicIp = f.PublicIp.Value.Length == 0 ? null : f.PublicIp.Value,
+            PublicIpv6 = f.PublicIpv6.Value.Length == 0 ? null : f.PublicIpv6.Value,
         },
         SubnetFile = f.SubnetFile.Value,
         DockerOptsFile = f.DockerOptsFile.Value.Length == 0 ? null : f.DockerOptsFile.Value,

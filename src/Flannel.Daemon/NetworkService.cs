@@ -38,6 +38,7 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
     private TrafficRules? _rules;
     private LeaseAttrs? _published;
     private ExternalInterface? _iface;
+    private InterfaceOptions _interfaceOptions = new();
 
     public NetworkService(DaemonSettings settings, LeaseManager leases, IInterfaceSource host, ILoggerFactory logs,
         LoopHealthRegistry health, IHostApplicationLifetime lifetime, Stopwatch sinceStart, DBusIntegrator hostIntegration)
@@ -83,9 +84,15 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
         // costs milliseconds, its nf_tables commit 8-15 ms here).
         var rulesRead = _rules.PrepareAsync(_config.Network);
 
-        var iface = ExternalInterfaceSelector.Select(_settings.Interface, _host);
+        // With EnableIPv6 the interface's IPv6 address is chosen too (and kept by the monitor's re-selections).
+        _interfaceOptions = _settings.Interface with { Ipv6 = _config.EnableIPv6 };
+        var iface = ExternalInterfaceSelector.Select(_interfaceOptions, _host);
         _iface = iface;
         DaemonLog.InterfaceChosen(_log, iface.Name, iface.Index, iface.Mtu, iface.Address.ToString(), iface.PublicIP.ToString(), iface.Reason);
+        if (iface.Address6 is { } address6)
+        {
+            DaemonLog.InterfaceIpv6Chosen(_log, iface.Name, address6.ToString(), iface.PublicIPv6?.ToString() ?? "");
+        }
 
         var backend = BackendTypes.Create(_config.BackendType, new BackendContext(iface, _config, _logs)
         {
@@ -131,7 +138,7 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
             Supervise("lease follower", FollowReacquiredAsync(ct)),
             Supervise("iptables", _rules.RunAsync(ct)),
             Supervise("external interface monitor",
-                new ExternalInterfaceMonitor(_settings.Interface, _host, TimeProvider.System, _log).RunAsync(iface, OnInterfaceChangedAsync, ct)),
+                new ExternalInterfaceMonitor(_interfaceOptions, _host, TimeProvider.System, _log).RunAsync(iface, OnInterfaceChangedAsync, ct)),
             Supervise("config watch", _leases.WatchConfigAsync(_config, ct)));
     }
 

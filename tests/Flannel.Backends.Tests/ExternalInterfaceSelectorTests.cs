@@ -11,7 +11,10 @@ public class ExternalInterfaceSelectorTests
         public List<InterfaceCandidate> Interfaces { get; } =
         [
             new("lo", 1, 65536, [Ip4Address.Parse("127.0.0.1")]),
-            new("eth0", 2, 1500, [Ip4Address.Parse("169.254.9.9"), Ip4Address.Parse("198.51.100.1")]),
+            new("eth0", 2, 1500, [Ip4Address.Parse("169.254.9.9"), Ip4Address.Parse("198.51.100.1")])
+            {
+                Ipv6Addresses = [Ip6Address.Parse("2001:db8:100::1"), Ip6Address.Parse("2001:db8:100::11")],
+            },
             new("eth1", 3, 9000, [Ip4Address.Parse("198.51.100.77")]),
             new("nomtu", 4, 0, [Ip4Address.Parse("198.51.100.99")]),
         ];
@@ -33,6 +36,42 @@ public class ExternalInterfaceSelectorTests
         Assert.Equal("198.51.100.1", e.Address.ToString()); // link-local skipped
         Assert.Equal(e.Address, e.PublicIP);
         Assert.Contains("default route", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_EnableIPv6_no_IPv6_address_is_chosen_or_published()
+    {
+        var e = Select(new InterfaceOptions { PublicIpv6 = "2001:db8:100::99" });
+        Assert.Null(e.Address6);
+        Assert.Null(e.PublicIPv6);
+    }
+
+    [Fact]
+    public void With_EnableIPv6_the_interface_s_first_global_IPv6_address_is_chosen_and_published()
+    {
+        var e = Select(new InterfaceOptions { Ipv6 = true });
+        Assert.Equal(("eth0", "198.51.100.1", "2001:db8:100::1", "2001:db8:100::1"),
+            (e.Name, e.Address.ToString(), e.Address6.ToString(), e.PublicIPv6.ToString()));
+
+        var published = Select(new InterfaceOptions { Ipv6 = true, PublicIpv6 = "2001:db8:100::99" });
+        Assert.Equal(("2001:db8:100::1", "2001:db8:100::99"), (published.Address6.ToString(), published.PublicIPv6.ToString()));
+    }
+
+    [Fact]
+    public void Iface_given_as_an_IPv6_address_picks_its_interface_and_that_address()
+    {
+        var e = Select(new InterfaceOptions { Ipv6 = true, Ifaces = ["2001:db8:100::11"] });
+        Assert.Equal(("eth0", "198.51.100.1", "2001:db8:100::11"), (e.Name, e.Address.ToString(), e.Address6.ToString()));
+        Assert.Contains("--iface address 2001:db8:100::11", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_EnableIPv6_an_interface_without_IPv6_or_a_bad_public_ipv6_is_refused_in_flanneld_s_words()
+    {
+        var none = Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { Ipv6 = true, Ifaces = ["eth1"] }));
+        Assert.StartsWith("failed to find IPv6 address for interface eth1", none.Message, StringComparison.Ordinal);
+        var bad = Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { Ipv6 = true, PublicIpv6 = "198.51.100.5" }));
+        Assert.Equal("invalid public IPv6 address: 198.51.100.5 (--public-ipv6)", bad.Message);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ internal sealed class HostGwNetwork : IBackendNetwork
         _log = context.Logs.CreateLogger<HostGwNetwork>();
     }
 
-    public LeaseAttrs LeaseAttrs => new(Volatile.Read(ref _iface).PublicIP, BackendType: Backend);
+    public LeaseAttrs LeaseAttrs => new(Volatile.Read(ref _iface).PublicIP, PublicIPv6: Volatile.Read(ref _iface).PublicIPv6, BackendType: Backend);
 
     public int Mtu { get; }
 

@@ -22,10 +22,41 @@ public static class ExternalInterfaceSelector
         {
             throw new InterfaceSelectionException($"failed to determine MTU of interface {chosen.Iface.Name}");
         }
-        return new ExternalInterface(chosen.Iface.Name, chosen.Iface.Index, chosen.Iface.Mtu, chosen.Address, publicIp ?? chosen.Address)
+        var selected = new ExternalInterface(chosen.Iface.Name, chosen.Iface.Index, chosen.Iface.Mtu, chosen.Address, publicIp ?? chosen.Address)
         {
             Reason = chosen.Reason,
         };
+        return options.Ipv6 ? WithIpv6(selected, chosen.Iface, options) : selected;
+    }
+
+    /// <summary>
+    /// flanneld's dual-stack choice (pkg/ipmatch LookupExtIface): the chosen interface's first global IPv6 address
+    /// (an <c>--iface</c> given as an IPv6 address of it wins), published as PublicIPv6 unless <c>--public-ipv6</c>
+    /// says otherwise; an interface without one is an error.
+    /// </summary>
+    private static ExternalInterface WithIpv6(ExternalInterface selected, InterfaceCandidate iface, InterfaceOptions options)
+    {
+        Ip6Address? publicIpv6 = null;
+        if (!string.IsNullOrEmpty(options.PublicIpv6))
+        {
+            publicIpv6 = Ip6Address.TryParse(options.PublicIpv6, out var p) ? p
+                : throw new InterfaceSelectionException($"invalid public IPv6 address: {options.PublicIpv6} (--public-ipv6)");
+        }
+        Ip6Address? address6 = null;
+        foreach (string spec in options.Ifaces)
+        {
+            if (Ip6Address.TryParse(spec, out var v6) && iface.Ipv6Addresses.Contains(v6))
+            {
+                address6 = v6;
+                break;
+            }
+        }
+        address6 ??= iface.Ipv6Addresses.Count > 0 ? iface.Ipv6Addresses[0] : null;
+        if (address6 is null)
+        {
+            throw new InterfaceSelectionException($"failed to find IPv6 address for interface {iface.Name} (EnableIPv6 needs one on the external interface)");
+        }
+        return selected with { Address6 = address6, PublicIPv6 = publicIpv6 ?? address6 };
     }
 
     private static (InterfaceCandidate Iface, Ip4Address Address, string Reason)? Find(
@@ -51,6 +82,14 @@ public static class ExternalInterfaceSelector
                 if (owner is not null)
                 {
                     return (owner, ip, $"it has the --iface address {ip}");
+                }
+            }
+            else if (Ip6Address.TryParse(spec, out var ip6))
+            {
+                // flanneld accepts an IPv6 address for --iface too: the interface that has it.
+                if (interfaces.FirstOrDefault(i => i.Ipv6Addresses.Contains(ip6)) is { } owner && FirstAddress(owner) is { } a)
+                {
+                    return (owner, a, $"it has the --iface address {ip6}");
                 }
             }
             else if (interfaces.FirstOrDefault(i => i.Name == spec) is { } byName && FirstAddress(byName) is { } a)

@@ -13,4 +13,10 @@ public sealed record InterfaceOptions
 
     /// <summary><c>--public-ip</c>: advertised instead of the interface address.</summary>
     public string? PublicIp { get; init; }
+
+    /// <summary><c>--public-ipv6</c>: advertised instead of the interface's IPv6 address (EnableIPv6).</summary>
+    public string? PublicIpv6 { get; init; }
+
+    /// <summary>The network config enables IPv6: the interface's IPv6 address is chosen too.</summary>
+    public bool Ipv6 { get; init; }
 }

@@ -28,7 +28,12 @@ public sealed class SystemInterfaceSource : IInterfaceSource
                 .Where(u => u.Address.AddressFamily == AddressFamily.InterNetwork)
                 .Select(u => Ip4Address.FromBytes(u.Address.GetAddressBytes()))
                 .ToList();
-            result.Add(new InterfaceCandidate(ni.Name, v4?.Index ?? 0, v4?.Mtu ?? 0, addrs));
+            var addrs6 = props.UnicastAddresses
+                .Where(u => u.Address.AddressFamily == AddressFamily.InterNetworkV6 && !u.Address.IsIPv6LinkLocal &&
+                            !System.Net.IPAddress.IsLoopback(u.Address))
+                .Select(u => Ip6Address.Parse(u.Address.ToString()))
+                .ToList();
+            result.Add(new InterfaceCandidate(ni.Name, v4?.Index ?? 0, v4?.Mtu ?? 0, addrs) { Ipv6Addresses = addrs6 });
         }
         return result;
     }

@@ -66,7 +66,7 @@ public sealed partial class VxlanNetwork : IBackendNetwork
         _log = context.Logs.CreateLogger<VxlanNetwork>();
     }
 
-    public LeaseAttrs LeaseAttrs => new(Volatile.Read(ref _iface).PublicIP, BackendType: BackendTypes.Vxlan,
+    public LeaseAttrs LeaseAttrs => new(Volatile.Read(ref _iface).PublicIP, PublicIPv6: Volatile.Read(ref _iface).PublicIPv6, BackendType: BackendTypes.Vxlan,
         BackendData: new VxlanBackendData(_options.Vni, _mac).ToJson());
 
     public int Mtu { get; }

@@ -92,6 +92,14 @@ public class HostGwNetworkTests
     }
 
     [Fact]
+    public async Task Publishes_the_interface_s_PublicIPv6_when_the_network_enables_IPv6()
+    {
+        var dual = Eth0 with { Address6 = Ip6Address.Parse("2001:db8:100::1"), PublicIPv6 = Ip6Address.Parse("2001:db8:100::1") };
+        var network = await new HostGwBackend(Context(dual), () => new FakeTable()).RegisterNetworkAsync(CancellationToken.None);
+        Assert.Equal("""{"PublicIP":"198.51.100.1","PublicIPv6":"2001:db8:100::1","BackendType":"host-gw"}""", network.LeaseAttrs.ToJson());
+    }
+
+    [Fact]
     public async Task Refuses_a_public_ip_that_is_not_the_interface_address_with_flanneld_wording()
     {
         var natted = Eth0 with { PublicIP = Ip4Address.Parse("203.0.113.9") };
