@@ -18,6 +18,8 @@
 #   - a flannel env file that is missing or has no subnet (FLANNEL_SUBNET or FLANNEL_IPV6_SUBNET) is an error, and
 #     the docker env file is left alone (flannel's writes DOCKER_OPTS="" and exits 0, so dockerd starts on its default
 #     bridge, off the overlay).
+#   - an IPv6 lease (FLANNEL_IPV6_SUBNET) adds DOCKER_OPT_IPV6="--ipv6" and
+#     DOCKER_OPT_FIXED_CIDR_V6="--fixed-cidr-v6=<subnet>" (flannel's script has no IPv6 options).
 # POSIX sh only: it runs under dash, busybox sh and bash.
 
 usage() {
@@ -148,6 +150,13 @@ fi
 
 if [ -n "${FLANNEL_MTU-}" ]; then
 	DOCKER_OPT_MTU="--mtu=$FLANNEL_MTU"
+fi
+
+# Beyond flannel's script: with an IPv6 lease dockerd gets IPv6 on its bridge and gives containers addresses from the
+# lease (dockerd takes the network of the first-host form, as it does for --bip).
+if [ -n "${FLANNEL_IPV6_SUBNET-}" ]; then
+	DOCKER_OPT_IPV6=--ipv6
+	DOCKER_OPT_FIXED_CIDR_V6="--fixed-cidr-v6=$FLANNEL_IPV6_SUBNET"
 fi
 
 if [ "$emit_ipmasq" = true ]; then

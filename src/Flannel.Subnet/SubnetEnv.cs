@@ -55,8 +55,8 @@ public sealed record SubnetEnv(
     }
 
     /// <summary>
-    /// The values a running daemon wrote to <paramref name="path"/> (IPv4 network and subnet, MTU, IPMASQ), or null when
-    /// there is no such file or it lacks them.
+    /// The values a running daemon wrote to <paramref name="path"/> (networks and subnets, MTU, IPMASQ), or null when
+    /// there is no such file or it lacks the MTU.
     /// </summary>
     public static SubnetEnv? TryRead(string path)
     {
@@ -66,7 +66,7 @@ public sealed record SubnetEnv(
         {
             return null;
         }
-        return new SubnetEnv(file.Subnets.Network, file.Subnets.Subnet, null, null, mtu,
+        return new SubnetEnv(file.Subnets.Network, file.Subnets.Subnet, file.Subnets.Ipv6Network, file.Subnets.Ipv6Subnet, mtu,
             file.Values.TryGetValue("FLANNEL_IPMASQ", out var masq) && masq == "true");
     }
 }

@@ -26,6 +26,20 @@ public class DockerDaemonJsonTests
     }
 
     [Fact]
+    public void With_an_IPv6_lease_ipv6_and_fixed_cidr_v6_clash_too_and_only_then()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "daemon.json");
+        File.WriteAllText(path, """{"ipv6":true,"fixed-cidr-v6":"2001:db8:52:9::/64"}""");
+        Assert.Empty(DockerDaemonJson.Check(path, Env));
+        var dual = Env with { Ipv6Network = Ip6Network.ParseCidr("2001:db8:52::/48"), Ipv6Subnet = Ip6Network.ParseCidr("2001:db8:52:7::/64") };
+        var clashes = DockerDaemonJson.Check(path, dual);
+        Assert.Equal(["ipv6", "fixed-cidr-v6"], clashes.Select(c => c.Key));
+        Assert.True(clashes[0].Same);
+        Assert.False(clashes[1].Same);
+    }
+
+    [Fact]
     public void No_file_or_no_clashing_key_is_fine_and_a_broken_file_is_an_error()
     {
         using var dir = new TempDir();

@@ -1,3 +1,5 @@
+using Flannel.Subnet.Ip;
+using Flannel.Subnet;
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 
@@ -93,6 +95,35 @@ public sealed class MkDockerOptsScriptTests : IDisposable
 
             """, File.ReadAllText(DockerEnv));
         Assert.Equal("", result.Stdout);
+    }
+
+    [Fact]
+    public void An_IPv6_lease_gives_dockerd_ipv6_and_its_subnet_the_same_way_the_daemon_writes_it()
+    {
+        const string dualStack = """
+            FLANNEL_NETWORK=10.1.0.0/16
+            FLANNEL_SUBNET=10.1.74.1/24
+            FLANNEL_IPV6_NETWORK=2001:db8:52::/48
+            FLANNEL_IPV6_SUBNET=2001:db8:52:7::1/64
+            FLANNEL_MTU=1472
+            FLANNEL_IPMASQ=false
+
+            """;
+        var result = Run(dualStack, []);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        const string expected = """
+            DOCKER_OPT_BIP="--bip=10.1.74.1/24"
+            DOCKER_OPT_FIXED_CIDR_V6="--fixed-cidr-v6=2001:db8:52:7::1/64"
+            DOCKER_OPT_IPMASQ="--ip-masq=true"
+            DOCKER_OPT_IPV6="--ipv6"
+            DOCKER_OPT_MTU="--mtu=1472"
+            DOCKER_OPTS=" --bip=10.1.74.1/24 --fixed-cidr-v6=2001:db8:52:7::1/64 --ip-masq=true --ipv6 --mtu=1472"
+
+            """;
+        Assert.Equal(expected, File.ReadAllText(DockerEnv));
+        var env = new SubnetEnv(Ip4Network.ParseCidr("10.1.0.0/16"), Ip4Network.ParseCidr("10.1.74.0/24"),
+            Ip6Network.ParseCidr("2001:db8:52::/48"), Ip6Network.ParseCidr("2001:db8:52:7::/64"), 1472, IpMasq: false);
+        Assert.Equal(expected, Flannel.Daemon.EnvFiles.DockerOptions.Format(env));
     }
 
     [Fact]

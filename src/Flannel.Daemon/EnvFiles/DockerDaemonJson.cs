@@ -41,6 +41,12 @@ internal static class DockerDaemonJson
             ["mtu"] = env?.Mtu.ToString(CultureInfo.InvariantCulture),
             ["ip-masq"] = env is null ? null : env.IpMasq ? "false" : "true",
         };
+        if (env?.Ipv6Subnet is not null)
+        {
+            // Only an IPv6 lease puts these in the options (mk-docker-opts.sh, --docker-opts-file).
+            ours["ipv6"] = "true";
+            ours["fixed-cidr-v6"] = env.Ipv6SubnetText;
+        }
         var clashes = new List<DaemonJsonClash>();
         foreach (var p in doc.RootElement.EnumerateObject())
         {

@@ -21,7 +21,7 @@ internal static class DockerOptions
     /// <c>DOCKER_OPT_NAME="value"</c> per option, in name order (BIP, IPMASQ, MTU), then the combined line
     /// <c>KEY=" --bip=... --ip-masq=... --mtu=..."</c>, whose value starts with a space. <c>--ip-masq</c> is the
     /// inverse of FLANNEL_IPMASQ: when flanneld masquerades, Docker must not. <c>--bip</c> is left out without an
-    /// IPv4 subnet.
+    /// IPv4 subnet; with an IPv6 subnet <c>--ipv6 --fixed-cidr-v6=...</c> are added (beyond flannel's script).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="key"/> is not a shell variable name.</exception>
     public static string Format(SubnetEnv env, string key = DefaultKey)
@@ -33,12 +33,21 @@ internal static class DockerOptions
             throw new ArgumentException($"not a shell variable name: '{key}'", nameof(key));
         }
 
-        var options = new List<(string Name, string Value)>(3);
+        // In name order, as the script sorts them.
+        var options = new List<(string Name, string Value)>(5);
         if (env.SubnetText is { } subnet)
         {
             options.Add(("DOCKER_OPT_BIP", "--bip=" + subnet));
         }
+        if (env.Ipv6SubnetText is { } subnet6)
+        {
+            options.Add(("DOCKER_OPT_FIXED_CIDR_V6", "--fixed-cidr-v6=" + subnet6));
+        }
         options.Add(("DOCKER_OPT_IPMASQ", env.IpMasq ? "--ip-masq=false" : "--ip-masq=true"));
+        if (env.Ipv6Subnet is not null)
+        {
+            options.Add(("DOCKER_OPT_IPV6", "--ipv6"));
+        }
         options.Add(("DOCKER_OPT_MTU", "--mtu=" + env.Mtu.ToString(CultureInfo.InvariantCulture)));
 
         var sb = new StringBuilder();
