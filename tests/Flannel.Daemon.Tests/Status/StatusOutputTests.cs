@@ -1,5 +1,9 @@
 using System.Text.Json;
 using Flannel.Daemon.Commands.Status;
+using Flannel.Subnet;
+using Flannel.Subnet.Config;
+using Flannel.Subnet.Ip;
+using Flannel.Subnet.Leases;
 using static Flannel.Daemon.Tests.Status.StatusFixtures;
 
 namespace Flannel.Daemon.Tests.Status;
@@ -12,6 +16,34 @@ public class StatusOutputTests
         Vxlan("10.5.1.0/24", "198.51.100.1", "01:00:00:00:00:01", ttl: 86_399),
         Vxlan("10.5.2.0/24", "198.51.100.2", "0a:00:00:00:00:0a", ttl: 59),
         Other("10.5.4.0/24", "198.51.100.4", "host-gw", ttl: 3_700));
+
+    [Fact]
+    public void A_dual_stack_network_shows_its_IPv6_network_and_each_lease_s_IPv6_subnet_and_PublicIPv6_in_text_and_JSON()
+    {
+        var config = NetworkConfigParser.Parse("""{"Network":"10.5.0.0/16","EnableIPv6":true,"IPv6Network":"2001:db8:5::/48","Backend":{"Type":"host-gw"}}""");
+        var own = new Lease(new SubnetKey(Ip4Network.ParseCidr("10.5.1.0/24"), Ip6Network.ParseCidr("2001:db8:5:1::/64")),
+            new LeaseAttrs(Ip4Address.Parse("198.51.100.1"), Ip6Address.Parse("2001:db8:100::1"), "host-gw"), 1, 1);
+        var v4only = new Lease(new SubnetKey(Ip4Network.ParseCidr("10.5.2.0/24")), new LeaseAttrs(Ip4Address.Parse("198.51.100.2"), BackendType: "host-gw"), 1, 1);
+        var report = Analyze(config, Kernel(null, [ViaRoute("10.5.2.0/24", "198.51.100.2")]), new LeaseWithTtl(own, null), new LeaseWithTtl(v4only, null));
+
+        string text = StatusTextWriter.Render(report);
+        Assert.Contains("ipv6       2001:db8:5::/48 (IPv6 is leased; this version does not route it between hosts yet)", text, StringComparison.Ordinal);
+        Assert.Matches(@"SUBNET\s+IPV6 SUBNET\s+PUBLIC IP\s+PUBLIC IPV6\s+BACKEND", text);
+        Assert.Matches(@"10\.5\.1\.0/24\s+2001:db8:5:1::/64\s+198\.51\.100\.1\s+2001:db8:100::1\s+host-gw\s+never\s+this-host", text);
+        Assert.Matches(@"10\.5\.2\.0/24\s+-\s+198\.51\.100\.2\s+-\s+host-gw\s+never\s+yes", text);
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, StatusJsonContext.Default.StatusReport));
+        Assert.Equal("2001:db8:5::/48", json.RootElement.GetProperty("config").GetProperty("ipv6Network").GetString());
+        var row = json.RootElement.GetProperty("leases")[0];
+        Assert.Equal(("2001:db8:5:1::/64", "2001:db8:100::1"), (row.GetProperty("ipv6Subnet").GetString(), row.GetProperty("publicIPv6").GetString()));
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("leases")[1].GetProperty("ipv6Subnet").ValueKind);
+    }
+
+    [Fact]
+    public void An_IPv4_network_keeps_its_columns()
+    {
+        Assert.Matches(@"SUBNET\s+PUBLIC IP\s+BACKEND\s+EXPIRES IN\s+PROGRAMMED", StatusTextWriter.Render(Report()));
+    }
 
     [Fact]
     public void Text_has_the_config_one_row_per_lease_and_every_drift()

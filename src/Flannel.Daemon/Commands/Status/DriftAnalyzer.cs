@@ -48,7 +48,8 @@ internal static class DriftAnalyzer
 
         var rows = leases.Select(l => Row(l, own.Contains(l.Lease), findings)).ToList();
         var statusConfig = new StatusConfig(input.ConfigKey, config.Network.ToString(), config.SubnetLen, config.SubnetMin.ToString(),
-            config.SubnetMax.ToString(), config.BackendType, config.BackendJson, findings.Device, findings.DevicePresent);
+            config.SubnetMax.ToString(), config.BackendType, config.BackendJson, findings.Device, findings.DevicePresent,
+            config.EnableIPv6 ? config.IPv6Network?.ToString() : null);
         var ownLease = new StatusOwnLease(own.FirstOrDefault()?.Key.Subnet.Network.ToString() ?? input.Own.Subnet?.ToString(), OwnSource(input.Own, own.Count > 0));
         return new StatusReport(statusConfig, ownLease, rows, drift);
     }
@@ -106,7 +107,7 @@ internal static class DriftAnalyzer
         var state = own ? new PeerState(ProgrammedStates.ThisHost, null) : findings.Peers[lease];
         long? ttl = l.Remaining is { } r ? (long)Math.Floor(r.TotalSeconds) : null;
         return new StatusLeaseRow(lease.Key.Subnet.Network.ToString(), lease.Attrs.PublicIP.ToString(), lease.Attrs.BackendType ?? BackendTypes.Udp,
-            ttl, own, state.State, state.Detail);
+            ttl, own, state.State, state.Detail, lease.Key.Ipv6Subnet?.ToString(), lease.Attrs.PublicIPv6?.ToString());
     }
 
     private static string OwnSource(OwnHost own, bool found) =>

@@ -12,6 +12,10 @@ internal static class StatusTextWriter
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"config     {c.Key}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"network    {c.Network}, /{c.SubnetLen} subnets from {c.SubnetMin} to {c.SubnetMax}");
+        if (c.Ipv6Network is not null)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"ipv6       {c.Ipv6Network} (IPv6 is leased; this version does not route it between hosts yet)");
+        }
         sb.AppendLine(CultureInfo.InvariantCulture, $"backend    {c.Backend}");
         if (c.Device is not null)
         {
@@ -20,11 +24,17 @@ internal static class StatusTextWriter
         sb.AppendLine(CultureInfo.InvariantCulture, $"this host  {report.Own.Subnet ?? "-"} ({report.Own.Source})");
         sb.AppendLine();
 
-        string[] header = ["SUBNET", "PUBLIC IP", "BACKEND", "EXPIRES IN", "PROGRAMMED"];
-        var rows = report.Leases.Select(l => new[]
+        // The IPv6 columns only when a lease is dual-stack: an IPv4 fleet's report stays as it was.
+        bool dual = report.Leases.Any(l => l.Ipv6Subnet is not null || l.PublicIPv6 is not null);
+        string[] header = dual
+            ? ["SUBNET", "IPV6 SUBNET", "PUBLIC IP", "PUBLIC IPV6", "BACKEND", "EXPIRES IN", "PROGRAMMED"]
+            : ["SUBNET", "PUBLIC IP", "BACKEND", "EXPIRES IN", "PROGRAMMED"];
+        var rows = report.Leases.Select(l =>
         {
-            l.Subnet, l.PublicIP, l.BackendType, Ttl(l.ExpiresInSeconds),
-            l.Detail is null ? l.Programmed : $"{l.Programmed} ({l.Detail})",
+            string programmed = l.Detail is null ? l.Programmed : $"{l.Programmed} ({l.Detail})";
+            return dual
+                ? new[] { l.Subnet, l.Ipv6Subnet ?? "-", l.PublicIP, l.PublicIPv6 ?? "-", l.BackendType, Ttl(l.ExpiresInSeconds), programmed }
+                : [l.Subnet, l.PublicIP, l.BackendType, Ttl(l.ExpiresInSeconds), programmed];
         }).ToList();
         if (rows.Count == 0)
         {
