@@ -24,6 +24,7 @@ public class ExternalInterfaceSelectorTests
         public IReadOnlyList<InterfaceCandidate> List() => Interfaces;
         public string? DefaultRouteInterface() => DefaultRoute;
         public string? InterfaceToReach(Ip4Address destination) => destination == Ip4Address.Parse("198.51.100.200") ? "eth1" : null;
+        public string? InterfaceToReach(Ip6Address destination) => destination == Ip6Address.Parse("2001:db8:100::200") ? "eth0" : null;
     }
 
     private static ExternalInterface Select(InterfaceOptions o, FakeHost? host = null) => ExternalInterfaceSelector.Select(o, host ?? new FakeHost());
@@ -63,6 +64,16 @@ public class ExternalInterfaceSelectorTests
         var e = Select(new InterfaceOptions { Ipv6 = true, Ifaces = ["2001:db8:100::11"] });
         Assert.Equal(("eth0", "198.51.100.1", "2001:db8:100::11"), (e.Name, e.Address.ToString(), e.Address6.ToString()));
         Assert.Contains("--iface address 2001:db8:100::11", e.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Iface_can_reach_takes_an_IPv6_target_too()
+    {
+        var e = Select(new InterfaceOptions { Ipv6 = true, IfaceCanReach = "2001:db8:100::200" });
+        Assert.Equal(("eth0", "2001:db8:100::1"), (e.Name, e.Address6.ToString()));
+        Assert.Contains("routes 2001:db8:100::200 (--iface-can-reach)", e.Reason, StringComparison.Ordinal);
+        var bad = Assert.Throws<InterfaceSelectionException>(() => Select(new InterfaceOptions { IfaceCanReach = "eth0" }));
+        Assert.Equal("invalid --iface-can-reach: eth0 is not an IP address", bad.Message);
     }
 
     [Fact]

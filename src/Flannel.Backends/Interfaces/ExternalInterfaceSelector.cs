@@ -128,14 +128,12 @@ public static class ExternalInterfaceSelector
         }
         if (!string.IsNullOrEmpty(o.IfaceCanReach))
         {
-            if (!Ip4Address.TryParse(o.IfaceCanReach, out var target))
-            {
-                throw new InterfaceSelectionException($"invalid --iface-can-reach: {o.IfaceCanReach} is not an IPv4 address");
-            }
-            string? name = host.InterfaceToReach(target);
+            string? name = Ip4Address.TryParse(o.IfaceCanReach, out var target) ? host.InterfaceToReach(target)
+                : Ip6Address.TryParse(o.IfaceCanReach, out var target6) ? host.InterfaceToReach(target6)
+                : throw new InterfaceSelectionException($"invalid --iface-can-reach: {o.IfaceCanReach} is not an IP address");
             if (interfaces.FirstOrDefault(i => i.Name == name) is { } i && FirstAddress(i) is { } a)
             {
-                return (i, a, $"the kernel routes {target} (--iface-can-reach) through it");
+                return (i, a, $"the kernel routes {o.IfaceCanReach} (--iface-can-reach) through it");
             }
         }
         return null;

@@ -12,4 +12,7 @@ public interface IInterfaceSource
 
     /// <summary>The interface the kernel would use to reach <paramref name="destination"/> (<c>ip route get</c>).</summary>
     string? InterfaceToReach(Ip4Address destination);
+
+    /// <summary>The interface the kernel would use to reach an IPv6 <paramref name="destination"/> (<c>ip -6 route get</c>).</summary>
+    string? InterfaceToReach(Ip6Address destination);
 }

@@ -123,6 +123,14 @@ internal sealed class NetlinkMessageBuilder
         AddAttribute(type, bytes);
     }
 
+    /// <summary>An IPv6 address, in network byte order (<c>struct in6_addr</c>).</summary>
+    public void AddIp6(ushort type, Ip6Address address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, address.Value);
+        AddAttribute(type, bytes);
+    }
+
     /// <summary>Starts a nested attribute (NLA_F_NESTED set, as strict validation on newer kernels requires).</summary>
     /// <returns>A token for <see cref="EndNested"/>.</returns>
     public int BeginNested(ushort type)

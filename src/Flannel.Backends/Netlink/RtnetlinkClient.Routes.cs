@@ -53,4 +53,28 @@ public sealed partial class RtnetlinkClient
         }
         return found;
     }
+
+    /// <summary>
+    /// <c>ip -6 route get destination</c>, for what <c>--iface-can-reach</c> needs of it: the output link's index;
+    /// null when the kernel has no route to it (ENETUNREACH).
+    /// </summary>
+    public int? GetLinkTo(Ip6Address destination)
+    {
+        int? link = null;
+        try
+        {
+            Request(RtnetlinkRequests.RouteTo(destination), $"get route to {destination}", message =>
+            {
+                if (message.Type == RTM_NEWROUTE)
+                {
+                    link = RtnetlinkMessages.ReadOutputLink(message);
+                }
+            });
+        }
+        catch (NetlinkException e) when (e.Errno == LibC.ENETUNREACH)
+        {
+            return null;
+        }
+        return link;
+    }
 }

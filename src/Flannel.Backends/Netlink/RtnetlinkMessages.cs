@@ -39,6 +39,20 @@ internal static partial class RtnetlinkMessages
         return true;
     }
 
+    /// <summary>The output link (RTA_OIF) of a route message of any family, 0 when it names none.</summary>
+    public static int ReadOutputLink(NetlinkMessage message)
+    {
+        _ = message.ReadHeader<rtmsg>();
+        foreach (var attribute in message.Attributes<rtmsg>())
+        {
+            if (attribute.Type == RTA_OIF)
+            {
+                return attribute.GetS32();
+            }
+        }
+        return 0;
+    }
+
     /// <summary>Any IPv4 route message, unfiltered (an RTM_GETROUTE answer is a cached clone, maybe in table local).</summary>
     public static Route ReadRoute(NetlinkMessage message, out uint table)
     {

@@ -60,6 +60,15 @@ internal static partial class RtnetlinkRequests
         return request;
     }
 
+    /// <summary>RTM_GETROUTE for one IPv6 address (<c>ip -6 route get</c>).</summary>
+    public static NetlinkMessageBuilder RouteTo(Ip6Address destination)
+    {
+        var request = new NetlinkMessageBuilder(RTM_GETROUTE);
+        request.AddHeader(new rtmsg { rtm_family = (byte)LibC.AF_INET6, rtm_dst_len = 128 });
+        request.AddIp6(RTA_DST, destination);
+        return request;
+    }
+
     public static NetlinkMessageBuilder DumpRoutes()
     {
         var request = new NetlinkMessageBuilder(RTM_GETROUTE);
