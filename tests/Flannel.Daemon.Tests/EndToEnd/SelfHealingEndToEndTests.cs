@@ -160,17 +160,20 @@ public sealed partial class SelfHealingEndToEndTests(ITestOutputHelper output)
         string before = KernelState(p, backend);
         int indexBefore = LinkIndex(p.H1, "eth0");
         double cpu = 0;
-        await FaultAsync(bed, p, backend, "deleted 3 s", TimeSpan.FromSeconds(3), () =>
+        await FaultAsync(bed, p, backend, "deleted 5 s", TimeSpan.FromSeconds(5), () =>
         {
             Testbed.Ip(p.H1, "link", "del", "eth0"); // the veth pair goes, and (vxlan) the kernel deletes flannel.1 with it
         }, () => RecreateHostLink(bed, p.H1, 1), during: async () =>
         {
             await Task.Delay(500);
-            cpu = await CpuShareAsync(p.D1.Process.Id, TimeSpan.FromSeconds(2));
+            // What this guards is "never spins" (a busy loop shows as tens of percent). 4 s, not 2: CPU time comes in
+            // 10 ms clock ticks, and etcd is unreachable through the same interface, so the etcd client's reconnects
+            // cost a few ticks now and then (0-0.5 % in most runs, 1-3.5 % in some, seen on a busy machine).
+            cpu = await CpuShareAsync(p.D1.Process.Id, TimeSpan.FromSeconds(4));
         });
 
-        output.WriteLine($"| (eth0 gone: the daemon over 2 s of it) | {backend} | - | - | {cpu:P2} |");
-        Assert.True(cpu < 0.01, $"daemon used {cpu:P2} of a core while the interface was gone");
+        output.WriteLine($"| (eth0 gone: the daemon over 4 s of it) | {backend} | - | - | {cpu:P2} |");
+        Assert.True(cpu < 0.05, $"daemon used {cpu:P2} of a core while the interface was gone\n{bed.LogOf(p.D1.Process)}");
         Assert.NotEqual(indexBefore, LinkIndex(p.H1, "eth0"));
         Assert.Equal(before, KernelState(p, backend).Replace($"dev #{LinkIndex(p.H1, "eth0")}", $"dev #{indexBefore}", StringComparison.Ordinal));
     }
