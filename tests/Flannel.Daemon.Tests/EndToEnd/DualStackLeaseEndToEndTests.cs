@@ -41,6 +41,9 @@ public sealed class DualStackLeaseEndToEndTests(ITestOutputHelper output)
         Assert.Equal("""{"PublicIP":"198.51.100.2","PublicIPv6":"2001:db8:100::22","BackendType":"host-gw"}""",
             bed.Etcdctl(true, "get", "--print-value-only", key2).Stdout.Trim());
 
+        // The subnet file is written just before the start ends; a SIGTERM before "Ready" is a stop while starting.
+        await Wait.UntilAsync(() => bed.LogOf(d1.Process).Contains("Ready: subnet", StringComparison.Ordinal) &&
+            bed.LogOf(d2.Process).Contains("Ready: subnet", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "both daemons ready");
         string log1 = bed.LogOf(d1.Process);
         Assert.Contains("Using interface eth0 with IPv6 address 2001:db8:100::1, publishing PublicIPv6 2001:db8:100::1", log1, StringComparison.Ordinal);
         Assert.Contains("the host-gw backend of this version routes IPv4 only", log1, StringComparison.Ordinal);
@@ -49,6 +52,7 @@ public sealed class DualStackLeaseEndToEndTests(ITestOutputHelper output)
         Assert.Equal(0, await d1.StopAsync());
         var d1b = TestDaemon.Start(bed, h1, prefix);
         var env1b = await d1b.WaitForSubnetEnvAsync(bed);
+        await Wait.UntilAsync(() => bed.LogOf(d1b.Process).Contains("Ready: subnet", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "restarted daemon ready");
         Assert.Equal((env1["FLANNEL_SUBNET"], env1["FLANNEL_IPV6_SUBNET"]), (env1b["FLANNEL_SUBNET"], env1b["FLANNEL_IPV6_SUBNET"]));
         Assert.Equal("""{"PublicIP":"198.51.100.1","PublicIPv6":"2001:db8:100::1","BackendType":"host-gw"}""",
             bed.Etcdctl(true, "get", "--print-value-only", key1).Stdout.Trim());
