@@ -16,4 +16,16 @@ public sealed class EtcdFixture : IAsyncLifetime
         Endpoints = [Server.Endpoint],
         Prefix = $"/test-{Guid.NewGuid():N}/network",
     };
+
+    /// <summary>A network config of the lease tests (a /16 with vxlan by default).</summary>
+    public const string DefaultConfig = """{"Network":"10.20.0.0/16","Backend":{"Type":"vxlan"}}""";
+
+    /// <summary>Options under a fresh prefix whose config key already holds <paramref name="config"/>.</summary>
+    public async Task<EtcdOptions> NewNetworkAsync(string config = DefaultConfig)
+    {
+        var o = NewOptions();
+        using var c = Server.NewClient();
+        await c.PutAsync(o.ConfigKey, config);
+        return o;
+    }
 }

@@ -9,7 +9,6 @@ namespace Flannel.Subnet.Tests;
 [NeedsEtcd]
 public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
 {
-    private const string Config = """{"Network":"10.20.0.0/16","Backend":{"Type":"vxlan"}}""";
     private readonly EtcdFixture _etcd;
     private readonly ITestOutputHelper _out;
 
@@ -19,18 +18,11 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
         _out = output;
     }
 
-    private async Task<Etcd.EtcdOptions> NewNetworkAsync(string config = Config)
-    {
-        var o = _etcd.NewOptions();
-        using var c = _etcd.Server.NewClient();
-        await c.PutAsync(o.ConfigKey, config);
-        return o;
-    }
 
     [Fact]
     public async Task Acquire_writes_flanneld_json_attached_to_a_24h_etcd_lease()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         using var host = new TestHost(o, "198.51.100.11", backendType: "host-gw");
         var sw = Stopwatch.StartNew();
         var lease = await host.AcquireAsync();
@@ -60,7 +52,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task Restart_with_the_same_public_ip_reuses_the_subnet()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         SubnetKey first;
         using (var host = new TestHost(o, "198.51.100.21"))
         {
@@ -77,7 +69,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task An_incompatible_lease_for_our_ip_is_deleted_and_replaced()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         using var c = _etcd.Server.NewClient();
         await c.PutAsync(o.SubnetsPrefix + "10.99.1.0-24", """{"PublicIP":"198.51.100.22","PublicIPv6":null}""");
         using var host = new TestHost(o, "198.51.100.22");
@@ -90,7 +82,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task Previous_subnet_from_the_subnet_file_is_taken_again_when_free()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         var file = Path.GetTempFileName();
         try
         {
@@ -114,7 +106,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     public async Task Twenty_managers_racing_on_one_etcd_get_twenty_distinct_subnets()
     {
         // A /23 cut into /28s has 31 candidates: twenty hosts choosing at once collide often and must retry.
-        var o = await NewNetworkAsync("""{"Network":"10.21.0.0/23","SubnetLen":28,"Backend":{"Type":"udp"}}""");
+        var o = await _etcd.NewNetworkAsync("""{"Network":"10.21.0.0/23","SubnetLen":28,"Backend":{"Type":"udp"}}""");
         var hosts = Enumerable.Range(1, 20).Select(i => new TestHost(o, $"198.51.100.{100 + i}")).ToList();
         try
         {
@@ -135,7 +127,7 @@ public class LeaseManagerEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task Out_of_subnets_is_a_clear_error()
     {
-        var o = await NewNetworkAsync("""{"Network":"10.22.0.0/28","Backend":{"Type":"udp"}}""");
+        var o = await _etcd.NewNetworkAsync("""{"Network":"10.22.0.0/28","Backend":{"Type":"udp"}}""");
         var hosts = Enumerable.Range(1, 4).Select(i => new TestHost(o, $"198.51.100.{40 + i}")).ToList();
         try
         {

@@ -7,18 +7,10 @@ namespace Flannel.Subnet.Tests;
 [NeedsEtcd]
 public class LeaseManagerRetryEtcdTests : IClassFixture<EtcdFixture>
 {
-    private const string Config = """{"Network":"10.20.0.0/16","Backend":{"Type":"vxlan"}}""";
     private readonly EtcdFixture _etcd;
 
     public LeaseManagerRetryEtcdTests(EtcdFixture etcd) => _etcd = etcd;
 
-    private async Task<EtcdOptions> NewNetworkAsync()
-    {
-        var o = _etcd.NewOptions();
-        using var c = _etcd.Server.NewClient();
-        await c.PutAsync(o.ConfigKey, Config);
-        return o;
-    }
 
     /// <summary>The real registry, except that the next <see cref="FailCreates"/> lease creations fail as if etcd were down.</summary>
     private sealed class FailingCreates(ISubnetRegistry inner) : ISubnetRegistry
@@ -40,7 +32,7 @@ public class LeaseManagerRetryEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task A_failed_reacquisition_is_retried_a_second_later()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         var clock = new ManualClock();
         var health = new HealthRecorder();
         using var conn = new EtcdConnection(o);
@@ -79,7 +71,7 @@ public class LeaseManagerRetryEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task A_config_change_is_reported_at_the_next_poll_and_the_running_config_kept()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         var clock = new ManualClock();
         using var host = new TestHost(o, "198.51.100.64", new LeaseManagerOptions { TimeProvider = clock });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

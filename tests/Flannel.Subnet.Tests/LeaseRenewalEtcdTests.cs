@@ -1,6 +1,5 @@
 using Etcdserverpb;
 using Flannel.Subnet.Leases;
-using Xunit.Abstractions;
 
 namespace Flannel.Subnet.Tests;
 
@@ -8,28 +7,15 @@ namespace Flannel.Subnet.Tests;
 [NeedsEtcd]
 public class LeaseRenewalEtcdTests : IClassFixture<EtcdFixture>
 {
-    private const string Config = """{"Network":"10.20.0.0/16","Backend":{"Type":"vxlan"}}""";
     private readonly EtcdFixture _etcd;
-    private readonly ITestOutputHelper _out;
 
-    public LeaseRenewalEtcdTests(EtcdFixture etcd, ITestOutputHelper output)
-    {
-        _etcd = etcd;
-        _out = output;
-    }
+    public LeaseRenewalEtcdTests(EtcdFixture etcd) => _etcd = etcd;
 
-    private async Task<Etcd.EtcdOptions> NewNetworkAsync(string config = Config)
-    {
-        var o = _etcd.NewOptions();
-        using var c = _etcd.Server.NewClient();
-        await c.PutAsync(o.ConfigKey, config);
-        return o;
-    }
 
     [Fact]
     public async Task Renewal_moves_the_key_to_a_fresh_etcd_lease_and_revokes_the_old_one()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         // Renewal due 20 min after each write (1 h TTL, 40 min margin), on a fake clock: no real wait.
         var clock = new ManualClock();
         var options = new LeaseManagerOptions { LeaseTtl = TimeSpan.FromHours(1), RenewMargin = TimeSpan.FromMinutes(40), TimeProvider = clock };
@@ -72,7 +58,7 @@ public class LeaseRenewalEtcdTests : IClassFixture<EtcdFixture>
         var o = new Etcd.EtcdOptions { Endpoints = [etcd.Endpoint], Prefix = $"/test-{Guid.NewGuid():N}/network" };
         using (var c = etcd.NewClient())
         {
-            await c.PutAsync(o.ConfigKey, Config);
+            await c.PutAsync(o.ConfigKey, EtcdFixture.DefaultConfig);
         }
         // The daemon's own timing (renewal 23 h after acquisition, each attempt bounded to 15 s, quick retries after
         // 1, 3 and 10 s, then the 1 min renew retry) on a fake clock: each wait is skipped the moment it begins.
@@ -119,7 +105,7 @@ public class LeaseRenewalEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task Our_key_deleted_is_reacquired_with_the_same_subnet()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         var health = new HealthRecorder();
         using var host = new TestHost(o, "198.51.100.61", new LeaseManagerOptions { Health = health, TimeProvider = new ManualClock() });
         var lease = await host.AcquireAsync();
@@ -147,7 +133,7 @@ public class LeaseRenewalEtcdTests : IClassFixture<EtcdFixture>
     [Fact]
     public async Task An_expired_etcd_lease_is_reacquired()
     {
-        var o = await NewNetworkAsync();
+        var o = await _etcd.NewNetworkAsync();
         // No renewal (due after the TTL, on a fake clock that stays put): the etcd lease runs out, as after a long
         // outage. etcd's own clock is real: 2 s is the shortest TTL it grants with its default election timing.
         var options = new LeaseManagerOptions { LeaseTtl = TimeSpan.FromSeconds(2), RenewMargin = TimeSpan.FromSeconds(-60), TimeProvider = new ManualClock() };

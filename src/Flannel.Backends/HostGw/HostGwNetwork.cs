@@ -52,8 +52,14 @@ internal sealed class HostGwNetwork : IBackendNetwork
     {
         // No device: only our subnet to remember, whose routes are never a peer's.
         await _lock.WaitAsync(ct).ConfigureAwait(false);
-        _ownSubnet = lease.Key.Subnet.Network;
-        _lock.Release();
+        try
+        {
+            _ownSubnet = lease.Key.Subnet.Network;
+        }
+        finally
+        {
+            _lock.Release();
+        }
     }
 
     public async Task HandlePeersAsync(IReadOnlyList<LeaseEvent> events, CancellationToken ct)
@@ -181,14 +187,14 @@ internal sealed class HostGwNetwork : IBackendNetwork
                     if (Try(() => _table.Replace(route), "restore", route))
                     {
                         repaired++;
-                        BackendMetrics.Repaired(Backend, "route");
+                        BackendMetrics.Repaired(Backend, DriftRepair.What(drift).Replace(' ', '_'));
                         BackendLog.RouteRecovered(_log, Backend, route.ToString());
                     }
                 }
                 else if (drift.Actual is { } stale && Try(() => _table.Delete(stale), "delete", stale))
                 {
                     repaired++;
-                    BackendMetrics.Repaired(Backend, "stale_route");
+                    BackendMetrics.Repaired(Backend, DriftRepair.What(drift).Replace(' ', '_'));
                     BackendLog.RouteRemoved(_log, Backend, stale.Destination.ToString(), stale.ToString());
                 }
             }
