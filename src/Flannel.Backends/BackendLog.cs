@@ -19,4 +19,7 @@ internal static partial class BackendLog
 
     [LoggerMessage(2004, LogLevel.Warning, "{Backend}: route recovered {Route} (it had been removed from the kernel)")]
     public static partial void RouteRecovered(ILogger log, string backend, string route);
+
+    [LoggerMessage(2005, LogLevel.Warning, "{Backend}: peer {Peer} has no IPv6 route on this dual-stack network: {Reason}")]
+    public static partial void PeerIpv4Only(ILogger log, string backend, string peer, string reason);
 }

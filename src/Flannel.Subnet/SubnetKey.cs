@@ -7,6 +7,9 @@ public readonly record struct SubnetKey(Ip4Network Subnet, Ip6Network? Ipv6Subne
 {
     public override string ToString() => SubnetKeyCodec.Format(this);
 
+    /// <summary>The subnet of one family; null for IPv6 when the lease has none.</summary>
+    public IpNetwork? SubnetOf(IpFamily family) => family == IpFamily.Ip6 ? Ipv6Subnet?.Network : Subnet.Network;
+
     public int CompareTo(SubnetKey other)
     {
         int c = Subnet.CompareTo(other.Subnet);

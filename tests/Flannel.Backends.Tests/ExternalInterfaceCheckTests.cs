@@ -12,8 +12,7 @@ public class ExternalInterfaceCheckTests
         public string? DefaultRoute { get; set; } = "eth0";
         public IReadOnlyList<InterfaceCandidate> List() => Interfaces;
         public string? DefaultRouteInterface() => DefaultRoute;
-        public string? InterfaceToReach(Ip4Address destination) => null;
-        public string? InterfaceToReach(Ip6Address destination) => null;
+        public string? InterfaceToReach(IpAddress destination) => null;
     }
 
     private static readonly ExternalInterface Running = new("eth0", 2, 1500, Ip4Address.Parse("198.51.100.1"), Ip4Address.Parse("198.51.100.1"));

@@ -23,8 +23,8 @@ public class ExternalInterfaceSelectorTests
 
         public IReadOnlyList<InterfaceCandidate> List() => Interfaces;
         public string? DefaultRouteInterface() => DefaultRoute;
-        public string? InterfaceToReach(Ip4Address destination) => destination == Ip4Address.Parse("198.51.100.200") ? "eth1" : null;
-        public string? InterfaceToReach(Ip6Address destination) => destination == Ip6Address.Parse("2001:db8:100::200") ? "eth0" : null;
+        public string? InterfaceToReach(IpAddress destination) =>
+            destination == Ip4Address.Parse("198.51.100.200") ? "eth1" : destination == Ip6Address.Parse("2001:db8:100::200") ? "eth0" : null;
     }
 
     private static ExternalInterface Select(InterfaceOptions o, FakeHost? host = null) => ExternalInterfaceSelector.Select(o, host ?? new FakeHost());

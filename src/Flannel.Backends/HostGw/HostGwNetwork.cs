@@ -2,6 +2,7 @@ using Flannel.Backends.Interfaces;
 using Flannel.Backends.KernelState;
 using Flannel.Backends.Netlink;
 using Flannel.Subnet;
+using Flannel.Subnet.Config;
 using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Backends.HostGw;
 
 /// <summary>
-/// host-gw running for our lease (flannel's <c>RouteNetwork</c>): one route per peer, as
+/// host-gw running for our lease (flannel's <c>RouteNetwork</c>): one route per peer and family, as
 /// <see cref="HostGwDesiredState"/> derives it from the peer leases and the external interface. Programmed on every
 /// lease event; the drift from the desired state (<see cref="DriftFinder"/>, what <c>flanneld status</c> prints) is
 /// repaired on every route deletion the kernel reports, when the external interface comes back (the kernel drops the
@@ -24,11 +25,12 @@ internal sealed class HostGwNetwork : IBackendNetwork
     private readonly IRouteTable _table;
     private readonly ILoopHealth _health;
     private readonly ILogger _log;
-    private readonly Ip4Network _network;
+    private readonly NetworkConfig _config;
     private readonly Dictionary<Ip4Network, Lease> _leases = [];
-    private readonly Dictionary<Ip4Network, DesiredPeer> _programmed = [];
+    // Keyed by the peer's subnet of the entry's family: a route deletion the kernel reports names it by destination.
+    private readonly Dictionary<IpNetwork, DesiredPeer> _programmed = [];
     private ExternalInterface _iface;
-    private Ip4Network? _ownSubnet;
+    private SubnetKey? _ownSubnet;
 
     // As vxlan's: until the first listing, a route nobody asks for may be a peer's we have not heard of yet.
     private bool _peersKnown;
@@ -38,7 +40,7 @@ internal sealed class HostGwNetwork : IBackendNetwork
     {
         _table = table;
         _iface = context.Iface;
-        _network = context.Config.Network;
+        _config = context.Config;
         Mtu = context.Iface.Mtu;
         _health = context.Health;
         _log = context.Logs.CreateLogger<HostGwNetwork>();
@@ -54,7 +56,7 @@ internal sealed class HostGwNetwork : IBackendNetwork
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            _ownSubnet = lease.Key.Subnet.Network;
+            _ownSubnet = lease.Key;
         }
         finally
         {
@@ -86,20 +88,38 @@ internal sealed class HostGwNetwork : IBackendNetwork
     private void Handle(LeaseEvent e)
     {
         var lease = e.Lease;
-        var subnet = lease.Key.Subnet.Network;
-        string name = lease.Key.ToString();
-        DesiredPeer? peer = null;
-        if (e.Kind == LeaseEventKind.Removed)
+        bool removed = e.Kind == LeaseEventKind.Removed;
+        if (removed)
         {
-            _leases.Remove(subnet);
+            _leases.Remove(lease.Key.Subnet.Network);
         }
         else
         {
-            _leases[subnet] = lease;
-            peer = HostGwDesiredState.Peer(lease, Volatile.Read(ref _iface).Index, out _);
-            if (peer is null)
+            _leases[lease.Key.Subnet.Network] = lease;
+        }
+        foreach (var family in _config.Families)
+        {
+            if (lease.Key.SubnetOf(family) is { } subnet)
+            {
+                Handle(lease, family, subnet, removed);
+            }
+        }
+    }
+
+    private void Handle(Lease lease, IpFamily family, IpNetwork subnet, bool removed)
+    {
+        string name = lease.Key.ToString();
+        DesiredPeer? peer = null;
+        if (!removed)
+        {
+            peer = HostGwDesiredState.Peer(lease, family, Volatile.Read(ref _iface).Index, out var skipped);
+            if (peer is null && family == IpFamily.Ip4)
             {
                 BackendLog.IgnoringPeer(_log, Backend, name, lease.Attrs.BackendType ?? BackendTypes.Udp);
+            }
+            else if (peer is null && string.Equals(lease.Attrs.BackendType, Backend, StringComparison.Ordinal))
+            {
+                BackendLog.PeerIpv4Only(_log, Backend, name, skipped!);
             }
         }
         DesiredPeer? old;
@@ -121,7 +141,7 @@ internal sealed class HostGwNetwork : IBackendNetwork
             }
             return;
         }
-        var current = _table.List();
+        var current = _table.List(family);
         foreach (var r in peer.Routes)
         {
             var route = r.ToRoute(0);
@@ -175,28 +195,10 @@ internal sealed class HostGwNetwork : IBackendNetwork
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var desired = HostGwDesiredState.For(_network, _leases.Values, Volatile.Read(ref _iface).Index);
-            var kernel = new KernelView(0, [], _table.List(), [], []);
-            IReadOnlySet<Ip4Network> own = _ownSubnet is { } s ? new HashSet<Ip4Network> { s } : new HashSet<Ip4Network>();
             int repaired = 0;
-            foreach (var drift in DriftFinder.Find(desired, kernel, own, _peersKnown).Drifts.OfType<RouteDrift>())
+            foreach (var family in _config.Families)
             {
-                if (drift.Desired is { } want)
-                {
-                    var route = want.ToRoute(0);
-                    if (Try(() => _table.Replace(route), "restore", route))
-                    {
-                        repaired++;
-                        BackendMetrics.Repaired(Backend, DriftRepair.What(drift).Replace(' ', '_'));
-                        BackendLog.RouteRecovered(_log, Backend, route.ToString());
-                    }
-                }
-                else if (drift.Actual is { } stale && Try(() => _table.Delete(stale), "delete", stale))
-                {
-                    repaired++;
-                    BackendMetrics.Repaired(Backend, DriftRepair.What(drift).Replace(' ', '_'));
-                    BackendLog.RouteRemoved(_log, Backend, stale.Destination.ToString(), stale.ToString());
-                }
+                repaired += Reconcile(family);
             }
             _health.Report("backend", ReconcileInterval * 3);
             return repaired;
@@ -205,6 +207,38 @@ internal sealed class HostGwNetwork : IBackendNetwork
         {
             _lock.Release();
         }
+    }
+
+    private int Reconcile(IpFamily family)
+    {
+        var desired = HostGwDesiredState.For(_config.NetworkOf(family), _leases.Values, Volatile.Read(ref _iface).Index);
+        var kernel = new KernelView(0, [], _table.List(family), [], []);
+        var own = new HashSet<IpNetwork>();
+        if (_ownSubnet?.SubnetOf(family) is { } s)
+        {
+            own.Add(s);
+        }
+        int repaired = 0;
+        foreach (var drift in DriftFinder.Find(desired, kernel, own, _peersKnown).Drifts.OfType<RouteDrift>())
+        {
+            if (drift.Desired is { } want)
+            {
+                var route = want.ToRoute(0);
+                if (Try(() => _table.Replace(route), "restore", route))
+                {
+                    repaired++;
+                    BackendMetrics.Repaired(Backend, DriftRepair.What(drift).Replace(' ', '_'));
+                    BackendLog.RouteRecovered(_log, Backend, route.ToString());
+                }
+            }
+            else if (drift.Actual is { } stale && Try(() => _table.Delete(stale), "delete", stale))
+            {
+                repaired++;
+                BackendMetrics.Repaired(Backend, DriftRepair.What(drift).Replace(' ', '_'));
+                BackendLog.RouteRemoved(_log, Backend, stale.Destination.ToString(), stale.ToString());
+            }
+        }
+        return repaired;
     }
 
     /// <summary>
@@ -222,7 +256,7 @@ internal sealed class HostGwNetwork : IBackendNetwork
             {
                 foreach (var (subnet, old) in _programmed.ToList())
                 {
-                    var now = HostGwDesiredState.Peer(old.Lease, iface.Index, out _)!;
+                    var now = HostGwDesiredState.Peer(old.Lease, old.Family, iface.Index, out _)!;
                     if (!now.SameEntries(old))
                     {
                         stale.AddRange(old.Routes.Select(r => r.ToRoute(0)));

@@ -1,11 +1,13 @@
 using Flannel.Backends.Netlink;
+using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.HostGw;
 
-/// <summary>The kernel's IPv4 main routing table as host-gw uses it (rtnetlink in production, a fake in unit tests).</summary>
+/// <summary>The kernel's main routing table as host-gw uses it, both families (rtnetlink in production, a fake in unit tests).</summary>
 internal interface IRouteTable : IDisposable
 {
-    IReadOnlyList<Route> List();
+    /// <summary>The main table's routes of one family.</summary>
+    IReadOnlyList<Route> List(IpFamily family);
 
     /// <summary>Adds the route, replacing one with the same destination and metric.</summary>
     void Replace(Route route);

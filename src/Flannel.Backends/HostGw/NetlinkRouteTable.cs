@@ -1,9 +1,10 @@
 using System.Runtime.CompilerServices;
 using Flannel.Backends.Netlink;
+using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.HostGw;
 
-/// <summary>The kernel's IPv4 main table over rtnetlink.</summary>
+/// <summary>The kernel's main table over rtnetlink.</summary>
 internal sealed class NetlinkRouteTable : IRouteTable
 {
     private const int ENOENT = 2, ESRCH = 3;
@@ -14,11 +15,11 @@ internal sealed class NetlinkRouteTable : IRouteTable
 
     public static IRouteTable Open() => new NetlinkRouteTable(RtnetlinkClient.Open());
 
-    public IReadOnlyList<Route> List()
+    public IReadOnlyList<Route> List(IpFamily family)
     {
         lock (_lock)
         {
-            return [.. _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main)];
+            return [.. _rtnl.ListRoutes(family).Where(r => r.Table == RouteTable.Main)];
         }
     }
 
@@ -47,7 +48,7 @@ internal sealed class NetlinkRouteTable : IRouteTable
 
     public async IAsyncEnumerable<RouteChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        using var watcher = NetlinkWatcher.Open(NetlinkGroups.Ipv4Routes);
+        using var watcher = NetlinkWatcher.Open(NetlinkGroups.Ipv4Routes | NetlinkGroups.Ipv6Routes);
         await foreach (var e in watcher.ReadEventsAsync(ct).ConfigureAwait(false))
         {
             switch (e)

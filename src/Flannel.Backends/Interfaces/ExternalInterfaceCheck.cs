@@ -71,6 +71,6 @@ internal static class ExternalInterfaceCheck
     }
 
     /// <summary>Whether a removed address is the one the backend runs on.</summary>
-    public static bool IsOurAddress(ExternalInterface running, int linkIndex, Ip4Address address) =>
-        linkIndex == running.Index && address == running.Address;
+    public static bool IsOurAddress(ExternalInterface running, int linkIndex, IpAddress address) =>
+        linkIndex == running.Index && (address == running.Address || (running.Address6 is { } v6 && address == v6));
 }

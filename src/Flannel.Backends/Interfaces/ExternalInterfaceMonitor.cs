@@ -40,7 +40,9 @@ public sealed class ExternalInterfaceMonitor
         long? lostSince = null;
         bool lostLogged = false;
         using var rtnl = RtnetlinkClient.Open();
-        using var watcher = NetlinkWatcher.Open(NetlinkGroups.Links | NetlinkGroups.Ipv4Addresses);
+        // A dual-stack network runs on the interface's IPv6 address too: its loss is a change like the IPv4 one's.
+        using var watcher = NetlinkWatcher.Open(NetlinkGroups.Links | NetlinkGroups.Ipv4Addresses |
+            (_options.Ipv6 ? NetlinkGroups.Ipv6Addresses : NetlinkGroups.None));
         var events = WatchAsync(watcher, () => running, () => lostSince ??= _time.GetTimestamp(), ct);
         using var timer = new PeriodicTimer(CheckInterval, _time);
         try

@@ -128,8 +128,7 @@ public static class ExternalInterfaceSelector
         }
         if (!string.IsNullOrEmpty(o.IfaceCanReach))
         {
-            string? name = Ip4Address.TryParse(o.IfaceCanReach, out var target) ? host.InterfaceToReach(target)
-                : Ip6Address.TryParse(o.IfaceCanReach, out var target6) ? host.InterfaceToReach(target6)
+            string? name = IpAddress.TryParse(o.IfaceCanReach, out var target) ? host.InterfaceToReach(target)
                 : throw new InterfaceSelectionException($"invalid --iface-can-reach: {o.IfaceCanReach} is not an IP address");
             if (interfaces.FirstOrDefault(i => i.Name == name) is { } i && FirstAddress(i) is { } a)
             {

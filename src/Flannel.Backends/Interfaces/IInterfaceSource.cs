@@ -10,9 +10,6 @@ public interface IInterfaceSource
     /// <summary>The interface of the IPv4 default route, if there is one.</summary>
     string? DefaultRouteInterface();
 
-    /// <summary>The interface the kernel would use to reach <paramref name="destination"/> (<c>ip route get</c>).</summary>
-    string? InterfaceToReach(Ip4Address destination);
-
-    /// <summary>The interface the kernel would use to reach an IPv6 <paramref name="destination"/> (<c>ip -6 route get</c>).</summary>
-    string? InterfaceToReach(Ip6Address destination);
+    /// <summary>The interface the kernel would use to reach <paramref name="destination"/>, of either family (<c>ip route get</c>).</summary>
+    string? InterfaceToReach(IpAddress destination);
 }

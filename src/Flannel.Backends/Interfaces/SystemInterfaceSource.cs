@@ -66,17 +66,10 @@ public sealed class SystemInterfaceSource : IInterfaceSource
         return best;
     }
 
-    /// <summary><c>ip route get</c> over rtnetlink, for --iface-can-reach.</summary>
-    public string? InterfaceToReach(Ip4Address destination)
+    /// <summary><c>ip route get</c> (<c>ip -6 route get</c>) over rtnetlink, for --iface-can-reach.</summary>
+    public string? InterfaceToReach(IpAddress destination)
     {
         using var rtnl = RtnetlinkClient.Open();
         return rtnl.GetRouteTo(destination) is { LinkIndex: > 0 } route ? rtnl.GetLink(route.LinkIndex)?.Name : null;
-    }
-
-    /// <summary><c>ip -6 route get</c> over rtnetlink, for --iface-can-reach with an IPv6 target.</summary>
-    public string? InterfaceToReach(Ip6Address destination)
-    {
-        using var rtnl = RtnetlinkClient.Open();
-        return rtnl.GetLinkTo(destination) is > 0 and int link ? rtnl.GetLink(link)?.Name : null;
     }
 }

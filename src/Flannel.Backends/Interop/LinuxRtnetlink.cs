@@ -25,6 +25,8 @@ internal static class LinuxRtnetlink
     public const int RTNLGRP_NEIGH = 3;
     public const int RTNLGRP_IPV4_IFADDR = 5;
     public const int RTNLGRP_IPV4_ROUTE = 7;
+    public const int RTNLGRP_IPV6_IFADDR = 9;
+    public const int RTNLGRP_IPV6_ROUTE = 11;
 
     // rtm_type.
     public const byte RTN_UNSPEC = 0;
@@ -80,6 +82,7 @@ internal static class LinuxRtnetlink
     public const ushort IFLA_VXLAN_LOCAL = 4;
     public const ushort IFLA_VXLAN_LEARNING = 7;
     public const ushort IFLA_VXLAN_PORT = 15;
+    public const ushort IFLA_VXLAN_LOCAL6 = 17;
     public const ushort IFLA_VXLAN_GBP = 23;
 
     // NDA_* (neighbour.h): attributes of RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH.

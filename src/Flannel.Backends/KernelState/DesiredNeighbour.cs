@@ -3,5 +3,5 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Backends.KernelState;
 
-/// <summary>A permanent neighbour (ARP) entry on the backend's device: vxlan's peer <c>.0 lladdr VtepMAC</c>.</summary>
-public sealed record DesiredNeighbour(Ip4Address Address, PhysicalAddress Mac);
+/// <summary>A permanent neighbour (ARP or NDP) entry on the backend's device: vxlan's peer <c>.0 lladdr VtepMAC</c>.</summary>
+public sealed record DesiredNeighbour(IpAddress Address, PhysicalAddress Mac);

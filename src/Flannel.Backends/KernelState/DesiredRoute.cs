@@ -11,7 +11,7 @@ namespace Flannel.Backends.KernelState;
 /// <param name="LinkIndex">The output link when not <see cref="OnDevice"/>; 0 lets the kernel choose and matches any.</param>
 /// <param name="OnDevice">The route goes out of the backend's device.</param>
 /// <param name="OnLink">RTNH_F_ONLINK (vxlan's <c>via .0 onlink</c>).</param>
-public sealed record DesiredRoute(Ip4Network Destination, Ip4Address? Gateway, int LinkIndex, bool OnDevice, bool OnLink = false)
+public sealed record DesiredRoute(IpNetwork Destination, IpAddress? Gateway, int LinkIndex, bool OnDevice, bool OnLink = false)
 {
     /// <summary>The kernel route to program, given the device's current index.</summary>
     public Route ToRoute(int deviceIndex)

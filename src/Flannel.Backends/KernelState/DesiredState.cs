@@ -10,8 +10,9 @@ namespace Flannel.Backends.KernelState;
 /// </summary>
 /// <param name="Device">The backend's device (flannel.VNI, flannel0), or null (host-gw has none).</param>
 /// <param name="DeviceKind">What the device is, for the operator ("vxlan", "udp").</param>
-/// <param name="Network">The flannel Network: entries inside it on the device, and routes via a gateway into it, are the backend's.</param>
-/// <param name="Addresses">The device's addresses (our lease's .0/32).</param>
+/// <param name="Network">The flannel Network of this family (Network or IPv6Network): entries inside it on the device,
+/// and routes via a gateway into it, are the backend's. A dual-stack backend has one desired state per family.</param>
+/// <param name="Addresses">The device's addresses (our lease's .0/32, or its IPv6 subnet's first address /128).</param>
 /// <param name="AddressScope">Other addresses on the device inside this prefix are stale.</param>
 /// <param name="DeviceRoutes">Routes not tied to a peer (udp's <c>Network dev flannel0</c>).</param>
 /// <param name="Peers">The peers the backend programs.</param>
@@ -19,9 +20,13 @@ namespace Flannel.Backends.KernelState;
 public sealed record DesiredState(
     string? Device,
     string? DeviceKind,
-    Ip4Network Network,
-    IReadOnlyList<Ip4Network> Addresses,
-    Ip4Network AddressScope,
+    IpNetwork Network,
+    IReadOnlyList<IpNetwork> Addresses,
+    IpNetwork AddressScope,
     IReadOnlyList<DesiredRoute> DeviceRoutes,
     IReadOnlyList<DesiredPeer> Peers,
-    IReadOnlyList<SkippedPeer> Skipped);
+    IReadOnlyList<SkippedPeer> Skipped)
+{
+    /// <summary>The family all of its entries have: the kernel view it is compared with is of this family.</summary>
+    public IpFamily Family => Network.Family;
+}

@@ -6,4 +6,4 @@ namespace Flannel.Backends.KernelState;
 /// <param name="Kind">One of <see cref="DriftKinds"/>.</param>
 /// <param name="Entry">One of <see cref="DriftEntries"/>.</param>
 /// <param name="Subnet">The peer subnet concerned (a stale route's destination), when there is one.</param>
-public abstract record Drift(string Kind, string Entry, Ip4Network? Subnet);
+public abstract record Drift(string Kind, string Entry, IpNetwork? Subnet);

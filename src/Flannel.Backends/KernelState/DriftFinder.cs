@@ -23,7 +23,7 @@ public static class DriftFinder
     /// nothing of a peer is called stale (a restart's first reconcile would otherwise delete the entries of peers not
     /// heard of yet, and traffic to them would stop for that moment).
     /// </param>
-    public static DriftReport Find(DesiredState desired, KernelView kernel, IReadOnlySet<Ip4Network> ownSubnets, bool peersKnown = true)
+    public static DriftReport Find(DesiredState desired, KernelView kernel, IReadOnlySet<IpNetwork> ownSubnets, bool peersKnown = true)
     {
         var drifts = new List<Drift>();
         var peers = new List<PeerDrift>(desired.Peers.Count);
@@ -51,7 +51,7 @@ public static class DriftFinder
         // Lookups, not scans: with thousands of peers an O(n^2) pass would hold the backend's lock for a noticeable time.
         var routes = kernel.Routes.ToLookup(r => (r.Destination, r.Gateway));
         bool Present(DesiredRoute d) => routes[(d.Destination, d.Gateway)].Any(r => d.Matches(r, dev));
-        var neighbours = new Dictionary<Ip4Address, Neighbour>();
+        var neighbours = new Dictionary<IpAddress, Neighbour>();
         foreach (var n in kernel.Neighbours)
         {
             neighbours.TryAdd(n.Address, n);

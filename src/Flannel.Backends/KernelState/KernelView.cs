@@ -2,10 +2,13 @@ using Flannel.Backends.Netlink;
 
 namespace Flannel.Backends.KernelState;
 
-/// <summary>What the kernel holds that a backend's desired state is compared with, read in one pass.</summary>
+/// <summary>
+/// What the kernel holds that a backend's desired state is compared with, read in one pass, of the desired state's
+/// family (the FDB, which has no family, whole).
+/// </summary>
 /// <param name="DeviceIndex">The backend's device, 0 when it is missing or the backend has none.</param>
-/// <param name="Addresses">The device's IPv4 addresses.</param>
-/// <param name="Routes">The IPv4 routes of the main table.</param>
+/// <param name="Addresses">The device's addresses.</param>
+/// <param name="Routes">The routes of the main table.</param>
 /// <param name="Neighbours">The device's neighbour entries.</param>
 /// <param name="Fdb">The device's FDB entries.</param>
 public sealed record KernelView(

@@ -7,5 +7,5 @@ namespace Flannel.Backends.KernelState;
 /// A neighbour entry missing (<see cref="Desired"/>), wrong (both: the kernel's entry has another MAC or is not
 /// permanent) or stale (<see cref="Actual"/>).
 /// </summary>
-public sealed record NeighbourDrift(string Kind, Ip4Network? Subnet, DesiredNeighbour? Desired, Neighbour? Actual)
+public sealed record NeighbourDrift(string Kind, IpNetwork? Subnet, DesiredNeighbour? Desired, Neighbour? Actual)
     : Drift(Kind, DriftEntries.Neighbour, Subnet);

@@ -4,8 +4,8 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Backends.Netlink;
 
 /// <summary>
-/// One RTM_NEWNEIGH / RTM_DELNEIGH message: an ARP entry (AF_INET) or an FDB entry (AF_BRIDGE). <see cref="Address"/>
-/// is NDA_DST when it is an IPv4 address (an FDB entry's remote may be IPv6, or absent).
+/// One RTM_NEWNEIGH / RTM_DELNEIGH message: an ARP entry (AF_INET), an NDP entry (AF_INET6) or an FDB
+/// entry (AF_BRIDGE). <see cref="Address"/> is NDA_DST (an FDB entry's remote, of either family, may be absent).
 /// </summary>
 internal readonly record struct NeighbourMessage(
     bool Deleted,
@@ -13,5 +13,5 @@ internal readonly record struct NeighbourMessage(
     int LinkIndex,
     ushort State,
     byte Flags,
-    Ip4Address? Address,
+    IpAddress? Address,
     PhysicalAddress? Mac);

@@ -38,6 +38,9 @@ internal readonly ref struct NetlinkAttribute
 
     public Ip4Address GetIp4() => Ip4Address.FromBytes(Expect(4));
 
+    /// <summary>An address whose family the attribute's length tells (4 or 16 bytes).</summary>
+    public IpAddress GetIp() => IpAddress.FromBytes(Value);
+
     /// <summary>A string up to the first NUL (or the whole value when there is none; NLA_STRING need not end in NUL).</summary>
     public string GetString()
     {

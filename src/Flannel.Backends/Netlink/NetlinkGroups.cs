@@ -17,4 +17,10 @@ internal enum NetlinkGroups
 
     /// <summary>RTNLGRP_NEIGH: neighbour (ARP) entries and bridge / vxlan FDB entries added, changed and deleted.</summary>
     Neighbours = 8,
+
+    /// <summary>RTNLGRP_IPV6_IFADDR: IPv6 addresses added and removed.</summary>
+    Ipv6Addresses = 16,
+
+    /// <summary>RTNLGRP_IPV6_ROUTE: IPv6 routes added, replaced and deleted.</summary>
+    Ipv6Routes = 32,
 }

@@ -131,6 +131,14 @@ internal sealed class NetlinkMessageBuilder
         AddAttribute(type, bytes);
     }
 
+    /// <summary>An address of either family, in network byte order (4 or 16 bytes).</summary>
+    public void AddIp(ushort type, IpAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.WriteBytes(bytes);
+        AddAttribute(type, bytes[..address.Length]);
+    }
+
     /// <summary>Starts a nested attribute (NLA_F_NESTED set, as strict validation on newer kernels requires).</summary>
     /// <returns>A token for <see cref="EndNested"/>.</returns>
     public int BeginNested(ushort type)

@@ -24,7 +24,7 @@ public sealed class NetlinkRequest
     internal ReadOnlyMemory<byte> Message { get; }
 
     /// <summary>As <see cref="RtnetlinkClient.ReplaceNeighbour"/>.</summary>
-    public static NetlinkRequest ReplaceNeighbour(int linkIndex, Ip4Address address, PhysicalAddress mac)
+    public static NetlinkRequest ReplaceNeighbour(int linkIndex, IpAddress address, PhysicalAddress mac)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         ArgumentNullException.ThrowIfNull(mac);
@@ -34,14 +34,14 @@ public sealed class NetlinkRequest
     }
 
     /// <summary>As <see cref="RtnetlinkClient.DeleteNeighbour"/>.</summary>
-    public static NetlinkRequest DeleteNeighbour(int linkIndex, Ip4Address address)
+    public static NetlinkRequest DeleteNeighbour(int linkIndex, IpAddress address)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         return new(RtnetlinkRequests.Neighbour(RTM_DELNEIGH, 0, linkIndex, address, null), $"delete neighbour {address} dev #{linkIndex}");
     }
 
     /// <summary>As <see cref="RtnetlinkClient.ReplaceFdb"/>.</summary>
-    public static NetlinkRequest ReplaceFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination)
+    public static NetlinkRequest ReplaceFdb(int linkIndex, PhysicalAddress mac, IpAddress destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         ArgumentNullException.ThrowIfNull(mac);
@@ -51,7 +51,7 @@ public sealed class NetlinkRequest
     }
 
     /// <summary>As <see cref="RtnetlinkClient.DeleteFdb"/>.</summary>
-    public static NetlinkRequest DeleteFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination)
+    public static NetlinkRequest DeleteFdb(int linkIndex, PhysicalAddress mac, IpAddress destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         ArgumentNullException.ThrowIfNull(mac);
@@ -61,14 +61,14 @@ public sealed class NetlinkRequest
     }
 
     /// <summary>As <see cref="RtnetlinkClient.AddAddress"/>.</summary>
-    public static NetlinkRequest AddAddress(int linkIndex, Ip4Network address)
+    public static NetlinkRequest AddAddress(int linkIndex, IpNetwork address)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         return new(RtnetlinkRequests.Address(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, linkIndex, address), $"add address {address} dev #{linkIndex}");
     }
 
     /// <summary>As <see cref="RtnetlinkClient.DeleteAddress"/>.</summary>
-    public static NetlinkRequest DeleteAddress(int linkIndex, Ip4Network address)
+    public static NetlinkRequest DeleteAddress(int linkIndex, IpNetwork address)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkIndex);
         return new(RtnetlinkRequests.Address(RTM_DELADDR, 0, linkIndex, address), $"delete address {address} dev #{linkIndex}");

@@ -40,6 +40,8 @@ internal sealed class NetlinkWatcher : IDisposable
                          (NetlinkGroups.Ipv4Addresses, RTNLGRP_IPV4_IFADDR),
                          (NetlinkGroups.Ipv4Routes, RTNLGRP_IPV4_ROUTE),
                          (NetlinkGroups.Neighbours, RTNLGRP_NEIGH),
+                         (NetlinkGroups.Ipv6Addresses, RTNLGRP_IPV6_IFADDR),
+                         (NetlinkGroups.Ipv6Routes, RTNLGRP_IPV6_ROUTE),
                      })
             {
                 if ((groups & group) != 0)

@@ -5,7 +5,7 @@ using Flannel.Subnet.Ip;
 namespace Flannel.Backends.Netlink;
 
 /// <summary>
-/// An IPv4 route, as <c>ip route</c> shows it. <see cref="Via"/> and <see cref="Direct"/> build the two kinds flannel
+/// An IPv4 or IPv6 route (the family of <see cref="Destination"/>), as <c>ip route</c> / <c>ip -6 route</c> show it. <see cref="Via"/> and <see cref="Direct"/> build the two kinds flannel
 /// programs, with the scope the kernel expects for each.
 /// </summary>
 /// <param name="Destination">The prefix; host bits must be clear (the kernel refuses 10.5.2.1/24 with EINVAL).</param>
@@ -16,8 +16,8 @@ namespace Flannel.Backends.Netlink;
 /// <param name="Protocol">Who installed it (rtm_protocol); RTPROT_BOOT by default, as flannel's Go netlink does.</param>
 /// <param name="Table">The routing table; the main table by default.</param>
 public sealed record Route(
-    Ip4Network Destination,
-    Ip4Address? Gateway,
+    IpNetwork Destination,
+    IpAddress? Gateway,
     int LinkIndex,
     RouteScope Scope,
     bool OnLink = false,
@@ -25,15 +25,17 @@ public sealed record Route(
     byte Table = RouteTable.Main)
 {
     /// <summary>The preferred source address (RTA_PREFSRC), as <c>ip route get</c> reports it.</summary>
-    public Ip4Address? Source { get; init; }
+    public IpAddress? Source { get; init; }
 
     /// <summary>A route via a gateway: scope universe.</summary>
-    public static Route Via(Ip4Network destination, Ip4Address gateway, int linkIndex = 0, bool onLink = false) =>
+    public static Route Via(IpNetwork destination, IpAddress gateway, int linkIndex = 0, bool onLink = false) =>
         new(destination, gateway, linkIndex, RouteScope.Universe, onLink);
 
     /// <summary>A directly connected route out of a link: scope link.</summary>
-    public static Route Direct(Ip4Network destination, int linkIndex) =>
+    public static Route Direct(IpNetwork destination, int linkIndex) =>
         new(destination, null, linkIndex, RouteScope.Link);
+
+    public IpFamily Family => Destination.Family;
 
     public override string ToString()
     {

@@ -10,11 +10,11 @@ public sealed partial class RtnetlinkClient
     /// <c>bridge fdb replace MAC dev #linkIndex dst DESTINATION self permanent</c>: frames for <paramref name="mac"/>
     /// go to the VTEP at <paramref name="destination"/> (flannel's vxlan FDB entry, via Go netlink's NeighSet).
     /// </summary>
-    public void ReplaceFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination) =>
+    public void ReplaceFdb(int linkIndex, PhysicalAddress mac, IpAddress destination) =>
         Execute(NetlinkRequest.ReplaceFdb(linkIndex, mac, destination));
 
     /// <summary><c>bridge fdb del MAC dev #linkIndex dst DESTINATION self</c>; ENOENT when there is no such entry.</summary>
-    public void DeleteFdb(int linkIndex, PhysicalAddress mac, Ip4Address destination) =>
+    public void DeleteFdb(int linkIndex, PhysicalAddress mac, IpAddress destination) =>
         Execute(NetlinkRequest.DeleteFdb(linkIndex, mac, destination));
 
     /// <summary>The FDB entries of one link (<c>bridge fdb show dev X</c>); a vxlan MAC with several remotes gives

@@ -8,11 +8,11 @@ namespace Flannel.Backends.Netlink;
 public sealed partial class RtnetlinkClient
 {
     /// <summary>
-    /// The IPv4 unicast routes of the main table (<c>ip route show</c>). A multipath route appears with no gateway
-    /// and link index 0: its next hops (RTA_MULTIPATH) are not decoded.
+    /// The unicast routes of one family of the main table (<c>ip route show</c>, <c>ip -6 route show</c>). A multipath
+    /// route appears with no gateway and link index 0: its next hops (RTA_MULTIPATH) are not decoded.
     /// </summary>
-    public IReadOnlyList<Route> ListRoutes() =>
-        Dump<Route>(RtnetlinkRequests.DumpRoutes(), "list routes", RtnetlinkMessages.TryReadMainRoute);
+    public IReadOnlyList<Route> ListRoutes(IpFamily family = IpFamily.Ip4) =>
+        Dump<Route>(RtnetlinkRequests.DumpRoutes(family), "list routes", RtnetlinkMessages.TryReadMainRoute);
 
     /// <summary><c>ip route replace</c>: creates the route, or replaces the one with the same destination.</summary>
     public void ReplaceRoute(Route route) =>
@@ -30,11 +30,11 @@ public sealed partial class RtnetlinkClient
         Request(RtnetlinkRequests.Route(RTM_DELROUTE, 0, route), $"delete route {route}");
 
     /// <summary>
-    /// <c>ip route get destination</c>: the route a packet to <paramref name="destination"/> would take, with the
-    /// output link, the gateway if any and the preferred source address (<see cref="Route.Source"/>); null when the
-    /// kernel has no route to it (ENETUNREACH).
+    /// <c>ip route get destination</c> (either family): the route a packet to <paramref name="destination"/> would
+    /// take, with the output link, the gateway if any and the preferred source address (<see cref="Route.Source"/>);
+    /// null when the kernel has no route to it (ENETUNREACH).
     /// </summary>
-    public Route? GetRouteTo(Ip4Address destination)
+    public Route? GetRouteTo(IpAddress destination)
     {
         Route? found = null;
         try
@@ -52,29 +52,5 @@ public sealed partial class RtnetlinkClient
             return null;
         }
         return found;
-    }
-
-    /// <summary>
-    /// <c>ip -6 route get destination</c>, for what <c>--iface-can-reach</c> needs of it: the output link's index;
-    /// null when the kernel has no route to it (ENETUNREACH).
-    /// </summary>
-    public int? GetLinkTo(Ip6Address destination)
-    {
-        int? link = null;
-        try
-        {
-            Request(RtnetlinkRequests.RouteTo(destination), $"get route to {destination}", message =>
-            {
-                if (message.Type == RTM_NEWROUTE)
-                {
-                    link = RtnetlinkMessages.ReadOutputLink(message);
-                }
-            });
-        }
-        catch (NetlinkException e) when (e.Errno == LibC.ENETUNREACH)
-        {
-            return null;
-        }
-        return link;
     }
 }

@@ -8,7 +8,7 @@ namespace Flannel.Backends.Netlink;
 
 internal static partial class RtnetlinkMessages
 {
-    /// <summary>A neighbour message of family AF_INET or AF_BRIDGE; other families (AF_INET6) are skipped.</summary>
+    /// <summary>A neighbour message of family AF_INET, AF_INET6 or AF_BRIDGE; other families are skipped.</summary>
     public static bool TryReadNeighbour(NetlinkMessage message, out NeighbourMessage neighbour)
     {
         neighbour = default;
@@ -17,21 +17,23 @@ internal static partial class RtnetlinkMessages
             return false;
         }
         var header = message.ReadHeader<ndmsg>();
-        if (header.ndm_family != LibC.AF_INET && header.ndm_family != AF_BRIDGE)
+        byte family = header.ndm_family;
+        if (family != LibC.AF_INET && family != LibC.AF_INET6 && family != AF_BRIDGE)
         {
             return false;
         }
-        Ip4Address? address = null;
+        int expected = family == LibC.AF_INET ? 4 : family == LibC.AF_INET6 ? 16 : 0;
+        IpAddress? address = null;
         PhysicalAddress? mac = null;
         foreach (var attribute in message.Attributes<ndmsg>())
         {
             switch (attribute.Type)
             {
-                case NDA_DST when attribute.Value.Length == 4:
-                    address = attribute.GetIp4();
+                case NDA_DST when attribute.Value.Length == expected || (expected == 0 && attribute.Value.Length is 4 or 16):
+                    address = attribute.GetIp();
                     break;
-                case NDA_DST when header.ndm_family == LibC.AF_INET:
-                    throw new FormatException($"netlink: IPv4 neighbour with a {attribute.Value.Length}-byte NDA_DST");
+                case NDA_DST when expected != 0:
+                    throw new FormatException($"netlink: neighbour of family {header.ndm_family} with a {attribute.Value.Length}-byte NDA_DST");
                 case NDA_LLADDR when !attribute.Value.IsEmpty:
                     mac = new PhysicalAddress(attribute.Value.ToArray());
                     break;
@@ -42,11 +44,11 @@ internal static partial class RtnetlinkMessages
         return true;
     }
 
-    /// <summary>An ARP entry with its address.</summary>
-    public static bool TryReadArpNeighbour(NetlinkMessage message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Neighbour? neighbour)
+    /// <summary>An ARP (IPv4) or NDP (IPv6) entry with its address.</summary>
+    public static bool TryReadIpNeighbour(NetlinkMessage message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Neighbour? neighbour)
     {
         neighbour = null;
-        if (!TryReadNeighbour(message, out var m) || m.Family != LibC.AF_INET || m.Address is not { } address)
+        if (!TryReadNeighbour(message, out var m) || (m.Family != LibC.AF_INET && m.Family != LibC.AF_INET6) || m.Address is not { } address)
         {
             return false;
         }

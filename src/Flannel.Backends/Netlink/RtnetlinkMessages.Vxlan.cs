@@ -19,7 +19,7 @@ internal static partial class RtnetlinkMessages
             return false;
         }
         uint vni = 0;
-        Ip4Address? local = null;
+        IpAddress? local = null;
         int parent = 0;
         ushort port = 0;
         bool learning = false, gbp = false;
@@ -44,6 +44,9 @@ internal static partial class RtnetlinkMessages
                             break;
                         case IFLA_VXLAN_LOCAL:
                             local = data.GetIp4();
+                            break;
+                        case IFLA_VXLAN_LOCAL6:
+                            local = data.GetIp();
                             break;
                         case IFLA_VXLAN_LINK:
                             parent = data.GetS32();

@@ -14,7 +14,7 @@ namespace Flannel.Backends.Netlink;
 internal static partial class RtnetlinkMessages
 {
     /// <summary>
-    /// An IPv4 unicast route of the main table: what <c>ip route show</c> lists and flannel manages. Skipped: other
+    /// A unicast route of the main table (IPv4 or IPv6): what <c>ip route show</c> lists and flannel manages. Skipped: other
     /// tables (local/broadcast routes live in table local), other types (blackhole, unreachable, ...), and cached
     /// clones (RTM_F_CLONED).
     /// </summary>
@@ -26,7 +26,8 @@ internal static partial class RtnetlinkMessages
             return false;
         }
         var header = message.ReadHeader<rtmsg>();
-        if (header.rtm_family != LibC.AF_INET || header.rtm_type != RTN_UNICAST || (header.rtm_flags & RTM_F_CLONED) != 0)
+        if ((header.rtm_family != LibC.AF_INET && header.rtm_family != LibC.AF_INET6) || header.rtm_type != RTN_UNICAST ||
+            (header.rtm_flags & RTM_F_CLONED) != 0)
         {
             return false;
         }
@@ -39,47 +40,34 @@ internal static partial class RtnetlinkMessages
         return true;
     }
 
-    /// <summary>The output link (RTA_OIF) of a route message of any family, 0 when it names none.</summary>
-    public static int ReadOutputLink(NetlinkMessage message)
-    {
-        _ = message.ReadHeader<rtmsg>();
-        foreach (var attribute in message.Attributes<rtmsg>())
-        {
-            if (attribute.Type == RTA_OIF)
-            {
-                return attribute.GetS32();
-            }
-        }
-        return 0;
-    }
-
-    /// <summary>Any IPv4 route message, unfiltered (an RTM_GETROUTE answer is a cached clone, maybe in table local).</summary>
+    /// <summary>Any IPv4 or IPv6 route message, unfiltered (an RTM_GETROUTE answer is a cached clone, maybe in table local).</summary>
     public static Route ReadRoute(NetlinkMessage message, out uint table)
     {
         var header = message.ReadHeader<rtmsg>();
-        if (header.rtm_family != LibC.AF_INET || header.rtm_dst_len > 32)
+        bool v6 = header.rtm_family == LibC.AF_INET6;
+        if ((header.rtm_family != LibC.AF_INET && !v6) || header.rtm_dst_len > (v6 ? 128 : 32))
         {
-            throw new FormatException($"netlink: route family {header.rtm_family} /{header.rtm_dst_len} is not IPv4");
+            throw new FormatException($"netlink: route family {header.rtm_family} /{header.rtm_dst_len} is neither IPv4 nor IPv6");
         }
         table = header.rtm_table;
-        Ip4Address destination = default;
-        Ip4Address? gateway = null, source = null;
+        IpAddress destination = v6 ? new Ip6Address(UInt128.Zero) : Ip4Address.Zero;
+        IpAddress? gateway = null, source = null;
         int linkIndex = 0;
         foreach (var attribute in message.Attributes<rtmsg>())
         {
             switch (attribute.Type)
             {
                 case RTA_DST:
-                    destination = attribute.GetIp4();
+                    destination = Address(attribute, v6);
                     break;
                 case RTA_GATEWAY:
-                    gateway = attribute.GetIp4();
+                    gateway = Address(attribute, v6);
                     break;
                 case RTA_OIF:
                     linkIndex = attribute.GetS32();
                     break;
                 case RTA_PREFSRC:
-                    source = attribute.GetIp4();
+                    source = Address(attribute, v6);
                     break;
                 case RTA_TABLE:
                     // Table ids above 255 only fit here; rtm_table then says RT_TABLE_UNSPEC.
@@ -88,7 +76,7 @@ internal static partial class RtnetlinkMessages
             }
         }
         return new Route(
-            new Ip4Network(destination, header.rtm_dst_len),
+            new IpNetwork(destination, header.rtm_dst_len),
             gateway,
             linkIndex,
             (RouteScope)header.rtm_scope,
@@ -142,7 +130,7 @@ internal static partial class RtnetlinkMessages
         return true;
     }
 
-    /// <summary>An IPv4 address message; other families are skipped.</summary>
+    /// <summary>An IPv4 or IPv6 address message; other families are skipped.</summary>
     public static bool TryReadAddress(NetlinkMessage message, [NotNullWhen(true)] out AddressInfo? address)
     {
         address = null;
@@ -151,25 +139,26 @@ internal static partial class RtnetlinkMessages
             return false;
         }
         var header = message.ReadHeader<ifaddrmsg>();
-        if (header.ifa_family != LibC.AF_INET)
+        bool v6 = header.ifa_family == LibC.AF_INET6;
+        if (header.ifa_family != LibC.AF_INET && !v6)
         {
             return false;
         }
-        if (header.ifa_prefixlen > 32)
+        if (header.ifa_prefixlen > (v6 ? 128 : 32))
         {
-            throw new FormatException($"netlink: IPv4 address with prefix length {header.ifa_prefixlen}");
+            throw new FormatException($"netlink: {(v6 ? "IPv6" : "IPv4")} address with prefix length {header.ifa_prefixlen}");
         }
-        Ip4Address? local = null, peer = null;
+        IpAddress? local = null, peer = null;
         string? label = null;
         foreach (var attribute in message.Attributes<ifaddrmsg>())
         {
             switch (attribute.Type)
             {
                 case IFA_LOCAL:
-                    local = attribute.GetIp4();
+                    local = Address(attribute, v6);
                     break;
                 case IFA_ADDRESS:
-                    peer = attribute.GetIp4();
+                    peer = Address(attribute, v6);
                     break;
                 case IFA_LABEL:
                     label = attribute.GetString();
@@ -177,10 +166,17 @@ internal static partial class RtnetlinkMessages
             }
         }
         // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the same except on point-to-point links, where it
-        // is the peer. Either may be missing (if_addr.h).
-        var ip = local ?? peer ?? throw new FormatException("netlink: IPv4 address message without IFA_LOCAL or IFA_ADDRESS");
-        address = new AddressInfo((int)header.ifa_index, new Ip4Network(ip, header.ifa_prefixlen), (RouteScope)header.ifa_scope, label);
+        // is the peer. Either may be missing (if_addr.h); IPv6 sends IFA_ADDRESS alone.
+        var ip = local ?? peer ?? throw new FormatException("netlink: address message without IFA_LOCAL or IFA_ADDRESS");
+        address = new AddressInfo((int)header.ifa_index, new IpNetwork(ip, header.ifa_prefixlen), (RouteScope)header.ifa_scope, label);
         return true;
+    }
+
+    /// <summary>An address attribute of a message of a known family: its length must be that family's.</summary>
+    private static IpAddress Address(NetlinkAttribute attribute, bool v6)
+    {
+        var ip = attribute.GetIp();
+        return ip.IsIp6 == v6 ? ip : throw new FormatException($"netlink: a {ip.Length}-byte address in an {(v6 ? "IPv6" : "IPv4")} message");
     }
 
     private static string? ReadLinkKind(NetlinkAttributeReader linkInfo)

@@ -9,20 +9,20 @@ namespace Flannel.Backends.Netlink;
 internal static partial class RtnetlinkRequests
 {
     /// <summary>
-    /// RTM_NEWNEIGH / RTM_DELNEIGH of an IPv4 ARP entry: <c>ip neigh replace ADDR lladdr MAC dev X nud permanent</c>
-    /// (a null <paramref name="mac"/> for a delete). ndm_type RTN_UNICAST as flannel's NeighSet sends it.
+    /// RTM_NEWNEIGH / RTM_DELNEIGH of an ARP (IPv4) or NDP (IPv6) entry: <c>ip neigh replace ADDR lladdr MAC dev X
+    /// nud permanent</c> (a null <paramref name="mac"/> for a delete). ndm_type RTN_UNICAST as flannel's NeighSet sends it.
     /// </summary>
-    public static NetlinkMessageBuilder Neighbour(ushort type, ushort flags, int linkIndex, Ip4Address address, PhysicalAddress? mac)
+    public static NetlinkMessageBuilder Neighbour(ushort type, ushort flags, int linkIndex, IpAddress address, PhysicalAddress? mac)
     {
         var request = new NetlinkMessageBuilder(type, flags);
         request.AddHeader(new ndmsg
         {
-            ndm_family = (byte)LibC.AF_INET,
+            ndm_family = Family(address.Family),
             ndm_ifindex = linkIndex,
             ndm_state = type == RTM_NEWNEIGH ? NUD_PERMANENT : (ushort)0,
             ndm_type = RTN_UNICAST,
         });
-        request.AddIp4(NDA_DST, address);
+        request.AddIp(NDA_DST, address);
         if (mac is not null)
         {
             request.AddAttribute(NDA_LLADDR, mac.GetAddressBytes());
@@ -32,10 +32,10 @@ internal static partial class RtnetlinkRequests
 
     /// <summary>
     /// RTM_NEWNEIGH / RTM_DELNEIGH of a vxlan FDB entry (family AF_BRIDGE, NTF_SELF, NUD_PERMANENT, NDA_LLADDR +
-    /// NDA_DST): <c>bridge fdb replace MAC dev X dst IP self permanent</c>. A delete with NDA_DST removes only that
+    /// NDA_DST of either family): <c>bridge fdb replace MAC dev X dst IP self permanent</c>. A delete with NDA_DST removes only that
     /// remote of the MAC.
     /// </summary>
-    public static NetlinkMessageBuilder Fdb(ushort type, ushort flags, int linkIndex, PhysicalAddress mac, Ip4Address destination)
+    public static NetlinkMessageBuilder Fdb(ushort type, ushort flags, int linkIndex, PhysicalAddress mac, IpAddress destination)
     {
         var request = new NetlinkMessageBuilder(type, flags);
         request.AddHeader(new ndmsg
@@ -46,7 +46,7 @@ internal static partial class RtnetlinkRequests
             ndm_flags = NTF_SELF,
         });
         request.AddAttribute(NDA_LLADDR, mac.GetAddressBytes());
-        request.AddIp4(NDA_DST, destination);
+        request.AddIp(NDA_DST, destination);
         return request;
     }
 

@@ -29,9 +29,9 @@ internal static partial class RtnetlinkRequests
         request.AddString(IFLA_INFO_KIND, "vxlan");
         int data = request.BeginNested(IFLA_INFO_DATA);
         request.AddU32(IFLA_VXLAN_ID, spec.Vni);
-        if (spec.Local.Value != 0)
+        if (!spec.Local.IsZero)
         {
-            request.AddIp4(IFLA_VXLAN_LOCAL, spec.Local);
+            request.AddIp(spec.Local.IsIp6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL, spec.Local);
         }
         if (spec.ParentIndex > 0)
         {

@@ -21,10 +21,14 @@ internal static partial class RtnetlinkRequests
     public static NetlinkMessageBuilder Route(ushort type, ushort flags, Route route)
     {
         bool delete = type == RTM_DELROUTE;
+        if ((route.Gateway is { } gw && gw.Family != route.Family) || (route.Source is { } src && src.Family != route.Family))
+        {
+            throw new ArgumentException($"route {route} mixes IPv4 and IPv6", nameof(route));
+        }
         var request = new NetlinkMessageBuilder(type, flags);
         request.AddHeader(new rtmsg
         {
-            rtm_family = (byte)LibC.AF_INET,
+            rtm_family = Family(route.Family),
             rtm_dst_len = (byte)route.Destination.PrefixLength,
             rtm_table = route.Table,
             rtm_protocol = delete ? RTPROT_UNSPEC : route.Protocol,
@@ -34,11 +38,11 @@ internal static partial class RtnetlinkRequests
         });
         if (route.Destination.PrefixLength > 0)
         {
-            request.AddIp4(RTA_DST, route.Destination.Ip);
+            request.AddIp(RTA_DST, route.Destination.Ip);
         }
         if (route.Gateway is { } gateway)
         {
-            request.AddIp4(RTA_GATEWAY, gateway);
+            request.AddIp(RTA_GATEWAY, gateway);
         }
         if (route.LinkIndex > 0)
         {
@@ -46,35 +50,29 @@ internal static partial class RtnetlinkRequests
         }
         if (route.Source is { } source)
         {
-            request.AddIp4(RTA_PREFSRC, source);
+            request.AddIp(RTA_PREFSRC, source);
         }
         return request;
     }
 
     /// <summary>RTM_GETROUTE for one address: the kernel resolves it like a packet would be (<c>ip route get</c>).</summary>
-    public static NetlinkMessageBuilder RouteTo(Ip4Address destination)
+    public static NetlinkMessageBuilder RouteTo(IpAddress destination)
     {
         var request = new NetlinkMessageBuilder(RTM_GETROUTE);
-        request.AddHeader(new rtmsg { rtm_family = (byte)LibC.AF_INET, rtm_dst_len = 32 });
-        request.AddIp4(RTA_DST, destination);
+        request.AddHeader(new rtmsg { rtm_family = Family(destination.Family), rtm_dst_len = (byte)(destination.Length * 8) });
+        request.AddIp(RTA_DST, destination);
         return request;
     }
 
-    /// <summary>RTM_GETROUTE for one IPv6 address (<c>ip -6 route get</c>).</summary>
-    public static NetlinkMessageBuilder RouteTo(Ip6Address destination)
+    public static NetlinkMessageBuilder DumpRoutes(IpFamily family)
     {
         var request = new NetlinkMessageBuilder(RTM_GETROUTE);
-        request.AddHeader(new rtmsg { rtm_family = (byte)LibC.AF_INET6, rtm_dst_len = 128 });
-        request.AddIp6(RTA_DST, destination);
+        request.AddHeader(new rtmsg { rtm_family = Family(family) });
         return request;
     }
 
-    public static NetlinkMessageBuilder DumpRoutes()
-    {
-        var request = new NetlinkMessageBuilder(RTM_GETROUTE);
-        request.AddHeader(new rtmsg { rtm_family = (byte)LibC.AF_INET });
-        return request;
-    }
+    /// <summary>AF_INET or AF_INET6.</summary>
+    public static byte Family(IpFamily family) => (byte)(family == IpFamily.Ip6 ? LibC.AF_INET6 : LibC.AF_INET);
 
     public static NetlinkMessageBuilder DumpLinks()
     {
@@ -111,31 +109,32 @@ internal static partial class RtnetlinkRequests
         return request;
     }
 
-    public static NetlinkMessageBuilder DumpAddresses()
+    public static NetlinkMessageBuilder DumpAddresses(IpFamily family)
     {
         var request = new NetlinkMessageBuilder(RTM_GETADDR);
-        request.AddHeader(new ifaddrmsg { ifa_family = (byte)LibC.AF_INET });
+        request.AddHeader(new ifaddrmsg { ifa_family = Family(family) });
         return request;
     }
 
     /// <summary>
-    /// RTM_NEWADDR / RTM_DELADDR with IFA_LOCAL and IFA_ADDRESS both the address (not point-to-point). A new address
-    /// below /31 also gets its broadcast address, as <c>ip addr add ... brd +</c> and Go's netlink.AddrAdd do.
+    /// RTM_NEWADDR / RTM_DELADDR with IFA_LOCAL and IFA_ADDRESS both the address (not point-to-point). A new IPv4
+    /// address below /31 also gets its broadcast address, as <c>ip addr add ... brd +</c> and Go's netlink.AddrAdd do.
     /// </summary>
-    public static NetlinkMessageBuilder Address(ushort type, ushort flags, int linkIndex, Ip4Network address)
+    public static NetlinkMessageBuilder Address(ushort type, ushort flags, int linkIndex, IpNetwork address)
     {
         var request = new NetlinkMessageBuilder(type, flags);
         request.AddHeader(new ifaddrmsg
         {
-            ifa_family = (byte)LibC.AF_INET,
+            ifa_family = Family(address.Family),
             ifa_prefixlen = (byte)address.PrefixLength,
             ifa_index = (uint)linkIndex,
         });
-        request.AddIp4(IFA_LOCAL, address.Ip);
-        request.AddIp4(IFA_ADDRESS, address.Ip);
-        if (type == RTM_NEWADDR && address.PrefixLength < 31)
+        request.AddIp(IFA_LOCAL, address.Ip);
+        request.AddIp(IFA_ADDRESS, address.Ip);
+        if (type == RTM_NEWADDR && !address.IsIp6 && address.PrefixLength < 31)
         {
-            request.AddIp4(IFA_BROADCAST, new Ip4Address(address.Ip.Value | ~address.Mask));
+            var v4 = address.Ip4;
+            request.AddIp4(IFA_BROADCAST, new Ip4Address(v4.Ip.Value | ~v4.Mask));
         }
         return request;
     }

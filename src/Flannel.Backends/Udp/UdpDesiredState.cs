@@ -15,7 +15,7 @@ public static class UdpDesiredState
 
     public static DesiredState For(Ip4Network network, Ip4Network? ownSubnet, IEnumerable<Lease> peers)
     {
-        IReadOnlyList<Ip4Network> addresses = ownSubnet is { } own ? [new Ip4Network(own.Network.Ip, 32)] : [];
+        IReadOnlyList<IpNetwork> addresses = ownSubnet is { } own ? [new Ip4Network(own.Network.Ip, 32)] : [];
         // Every address on flannel0 is ours to keep or remove (scope 0.0.0.0/0).
         return new DesiredState(DeviceName, BackendTypes.Udp, network, addresses, new Ip4Network(new Ip4Address(0), 0),
             [new DesiredRoute(network, null, 0, OnDevice: true)], [],

@@ -93,7 +93,7 @@ public sealed partial class UdpNetwork
         // Address and routes: the drift from udp's desired state, the one `flanneld status` reports.
         var desired = UdpDesiredState.For(_context.Config.Network, ownSubnet, []);
         var kernel = new KernelView(index, _rtnl.ListAddresses(index), [.. _rtnl.ListRoutes().Where(r => r.Table == RouteTable.Main)], [], []);
-        var own = new HashSet<Ip4Network> { ownSubnet };
+        var own = new HashSet<IpNetwork> { ownSubnet };
         var fixes = new List<NetlinkRequest>();
         foreach (var drift in DriftFinder.Find(desired, kernel, own).Drifts)
         {

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Backends.Vxlan;
 
 /// <summary>
-/// vxlan: the kernel's VXLAN device <c>flannel.&lt;VNI&gt;</c> carries the packets; this backend programs it over
+/// vxlan: the kernel's VXLAN device <c>flannel.&lt;VNI&gt;</c> (and <c>flannel-v6.&lt;VNI&gt;</c> on a dual-stack
+/// network) carries the packets; this backend programs it over
 /// rtnetlink exactly as flanneld does (compat §7), so a fleet can mix flanneld and this daemon.
 /// </summary>
 internal sealed class VxlanBackend : IBackend
@@ -26,18 +27,30 @@ internal sealed class VxlanBackend : IBackend
         var log = _context.Logs.CreateLogger<VxlanBackend>();
         int mtu = options.Mtu > 0 ? options.Mtu : iface.Mtu - Overhead;
         var rtnl = RtnetlinkClient.Open();
-        try
+        var devices = new List<VxlanInfo>();
+        // flanneld: flannel.VNI for IPv4 and, on a dual-stack network, flannel-v6.VNI over the IPv6 underlay; both with
+        // the same MTU (flanneld does not take the larger IPv6 header off the v6 device's).
+        foreach (var family in _context.Config.Families)
         {
-            var device = VxlanDevice.Ensure(rtnl, options, iface, mtu, log);
-            TurnOffChecksumOffloadIfNeeded(device.Name, log);
-            return Task.FromResult<IBackendNetwork>(new VxlanNetwork(_context, rtnl, device, options, mtu,
-                name => TurnOffChecksumOffloadIfNeeded(name, log)));
+            try
+            {
+                var device = VxlanDevice.Ensure(rtnl, options, family, iface, mtu, log);
+                TurnOffChecksumOffloadIfNeeded(device.Name, log);
+                devices.Add(device);
+            }
+            catch (NetlinkException e)
+            {
+                rtnl.Dispose();
+                throw new BackendException($"vxlan backend: cannot set up {VxlanDevice.NameOf(options, family)}: {e.Message}", e);
+            }
+            catch (BackendException)
+            {
+                rtnl.Dispose();
+                throw;
+            }
         }
-        catch (NetlinkException e)
-        {
-            rtnl.Dispose();
-            throw new BackendException($"vxlan backend: cannot set up flannel.{options.Vni}: {e.Message}", e);
-        }
+        return Task.FromResult<IBackendNetwork>(new VxlanNetwork(_context, rtnl, devices, options, mtu,
+            name => TurnOffChecksumOffloadIfNeeded(name, log)));
     }
 
     /// <summary>

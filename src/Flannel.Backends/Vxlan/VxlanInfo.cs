@@ -7,7 +7,7 @@ namespace Flannel.Backends.Vxlan;
 /// <param name="Index">The interface index.</param>
 /// <param name="Name">IFLA_IFNAME.</param>
 /// <param name="Vni">IFLA_VXLAN_ID.</param>
-/// <param name="Local">IFLA_VXLAN_LOCAL, null when unset (or IPv6).</param>
+/// <param name="Local">IFLA_VXLAN_LOCAL or IFLA_VXLAN_LOCAL6, null when unset.</param>
 /// <param name="ParentIndex">IFLA_VXLAN_LINK, 0 when unset.</param>
 /// <param name="Port">IFLA_VXLAN_PORT: the destination port in effect (8472 when created without one).</param>
 /// <param name="Learning">IFLA_VXLAN_LEARNING.</param>
@@ -19,7 +19,7 @@ public sealed record VxlanInfo(
     int Index,
     string Name,
     uint Vni,
-    Ip4Address? Local,
+    IpAddress? Local,
     int ParentIndex,
     ushort Port,
     bool Learning,

@@ -9,7 +9,8 @@ namespace Flannel.Backends.Vxlan;
 /// </summary>
 /// <param name="Name">The link name, at most 15 bytes.</param>
 /// <param name="Vni">The VXLAN network identifier, below 2^24.</param>
-/// <param name="Local">The source address of the encapsulated packets (IFLA_VXLAN_LOCAL); 0.0.0.0 leaves it unset.</param>
+/// <param name="Local">The source address of the encapsulated packets (IFLA_VXLAN_LOCAL, or IFLA_VXLAN_LOCAL6 for an IPv6
+/// underlay as flannel-v6.VNI has); the zero address leaves it unset.</param>
 /// <param name="ParentIndex">The underlay link (IFLA_VXLAN_LINK); 0 leaves it unset.</param>
 /// <param name="Port">The UDP destination port; 0 is not sent, so the kernel's default applies (8472, its legacy
 /// port, not IANA's 4789), as flannel does for <c>"Port": 0</c>.</param>
@@ -20,7 +21,7 @@ namespace Flannel.Backends.Vxlan;
 public sealed record VxlanSpec(
     string Name,
     uint Vni,
-    Ip4Address Local,
+    IpAddress Local,
     int ParentIndex,
     ushort Port,
     bool Learning,

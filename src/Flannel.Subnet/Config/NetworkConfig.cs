@@ -23,6 +23,13 @@ public sealed record NetworkConfig
     public Ip6Address? IPv6SubnetMin { get; init; }
     public Ip6Address? IPv6SubnetMax { get; init; }
 
+    /// <summary>The families the network carries: IPv4 (always, in etcd mode) and IPv6 when enabled.</summary>
+    public IReadOnlyList<IpFamily> Families => EnableIPv6 ? [IpFamily.Ip4, IpFamily.Ip6] : [IpFamily.Ip4];
+
+    /// <summary><see cref="Network"/> or <see cref="IPv6Network"/>.</summary>
+    public IpNetwork NetworkOf(IpFamily family) =>
+        family == IpFamily.Ip6 ? IPv6Network ?? throw new InvalidOperationException("IPv6 is not enabled") : Network;
+
     /// <summary>The backend type as written (flanneld lower-cases it only to look the backend up).</summary>
     public string BackendType { get; init; } = "udp";
 

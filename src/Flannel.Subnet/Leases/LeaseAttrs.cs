@@ -16,6 +16,9 @@ public sealed record LeaseAttrs(
     string? BackendData = null,
     string? BackendV6Data = null)
 {
+    /// <summary>The public address of one family; null for IPv6 when the host published none.</summary>
+    public IpAddress? PublicIPOf(IpFamily family) => family == IpFamily.Ip6 ? PublicIPv6 : PublicIP;
+
     /// <summary>
     /// The JSON flanneld writes, byte for byte: Go field order, <c>"PublicIPv6":null</c> always present,
     /// BackendType/BackendData/BackendV6Data omitted when empty, raw data compacted as Go's encoder does.

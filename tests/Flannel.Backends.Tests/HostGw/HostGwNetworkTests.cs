@@ -21,13 +21,15 @@ public class HostGwNetworkTests
         public List<string> Operations { get; } = [];
         public Channel<RouteChange> Changes { get; } = Channel.CreateUnbounded<RouteChange>();
 
-        public IReadOnlyList<Route> List()
+        public IReadOnlyList<Route> List(IpFamily family)
         {
             lock (Routes)
             {
-                return [.. Routes];
+                return [.. Routes.Where(r => r.Family == family)];
             }
         }
+
+        public IReadOnlyList<Route> List() => List(IpFamily.Ip4);
 
         public void Replace(Route route)
         {

@@ -235,7 +235,7 @@ public class NetlinkParserProperties
             case 4:
                 return RtnetlinkMessages.TryReadNeighbour(message, out _);
             case 5:
-                return RtnetlinkMessages.TryReadArpNeighbour(message, out _);
+                return RtnetlinkMessages.TryReadIpNeighbour(message, out _);
             case 6:
                 return RtnetlinkMessages.TryReadFdbEntry(message, out _);
             case 7:

@@ -46,7 +46,7 @@ internal static class StatusFixtures
             device is null ? [] : [new AddressInfo(Dev, new Ip4Network(OwnSubnet.Ip, 32), RouteScope.Universe, device)],
             [.. neighbours ?? []], [.. fdb ?? []],
             new Dictionary<int, string> { [Eth0] = "eth0", [9] = "cbr0" },
-            (directlyReachable ?? []).Select(Ip4Address.Parse).ToHashSet(), ExternalLink: 0);
+            (directlyReachable ?? []).Select(s => (IpAddress)Ip4Address.Parse(s)).ToHashSet(), ExternalLink: 0);
 
     public static StatusReport Analyze(NetworkConfig config, KernelSnapshot kernel, params LeaseWithTtl[] leases) =>
         DriftAnalyzer.Analyze(new StatusInputs(config, "/coreos.com/network/config", leases,

@@ -22,48 +22,99 @@ internal static class DriftAnalyzer
         var config = input.Config;
         var leases = input.Leases.OrderBy(l => l.Lease.Key.Subnet.Ip).ToList();
         var own = leases.Where(l => input.Own.Owns(l.Lease)).Select(l => l.Lease).ToHashSet();
-        var ownSubnets = own.Select(l => l.Key.Subnet.Network).ToHashSet();
-        if (input.Own.Subnet is { } fromFile)
-        {
-            ownSubnets.Add(fromFile.Network);
-        }
         var peers = leases.Select(l => l.Lease).Where(l => !own.Contains(l)).ToList();
-        Ip4Network? ownSubnet = own.FirstOrDefault()?.Key.Subnet.Network ?? input.Own.Subnet?.Network;
 
         var drift = new List<StatusDrift>();
-        BackendFindings findings;
-        if (Desired(config, ownSubnet, peers, input.Kernel) is { } desired)
+        BackendFindings? findings = null;
+        foreach (var family in config.Families)
         {
-            var kernel = input.Kernel;
+            var ownSubnets = own.Select(l => l.Key.SubnetOf(family)).OfType<IpNetwork>().ToHashSet();
+            if (family == IpFamily.Ip4 && input.Own.Subnet is { } fromFile)
+            {
+                ownSubnets.Add(fromFile.Network);
+            }
+            IpNetwork? ownSubnet = own.FirstOrDefault()?.Key.SubnetOf(family) ??
+                                   (family == IpFamily.Ip4 ? input.Own.Subnet?.Network : null);
+            var kernel = family == IpFamily.Ip6 ? input.Kernel6 ?? Empty : input.Kernel;
+            if (Desired(config, family, ownSubnet, peers, kernel) is not { } desired)
+            {
+                findings = new BackendFindings(null, true, peers.ToDictionary(p => p, _ => new PeerState(ProgrammedStates.NotExpected, "unknown backend type")));
+                break;
+            }
             int device = kernel.Device is { } d && d.Name == desired.Device ? d.Index : 0;
             var view = new KernelView(device, kernel.Addresses, kernel.Routes, kernel.Neighbours, kernel.Fdb);
             var found = DriftFinder.Find(desired, view, ownSubnets);
             drift.AddRange(found.Drifts.Select(f => StatusDriftText.Describe(f, desired, kernel)));
-            findings = new BackendFindings(desired.Device, desired.Device is null || device > 0, States(desired, found));
-        }
-        else
-        {
-            findings = new BackendFindings(null, true, peers.ToDictionary(p => p, _ => new PeerState(ProgrammedStates.NotExpected, "unknown backend type")));
+            var these = new BackendFindings(desired.Device, desired.Device is null || device > 0, States(desired, found));
+            findings = findings is null ? these : Merge(findings, these);
         }
 
-        var rows = leases.Select(l => Row(l, own.Contains(l.Lease), findings)).ToList();
+        var backend = findings ?? throw new InvalidOperationException("a network config has at least one family");
+        var rows = leases.Select(l => Row(l, own.Contains(l.Lease), backend)).ToList();
         var statusConfig = new StatusConfig(input.ConfigKey, config.Network.ToString(), config.SubnetLen, config.SubnetMin.ToString(),
-            config.SubnetMax.ToString(), config.BackendType, config.BackendJson, findings.Device, findings.DevicePresent,
+            config.SubnetMax.ToString(), config.BackendType, config.BackendJson, backend.Device, backend.DevicePresent,
             config.EnableIPv6 ? config.IPv6Network?.ToString() : null);
         var ownLease = new StatusOwnLease(own.FirstOrDefault()?.Key.Subnet.Network.ToString() ?? input.Own.Subnet?.ToString(), OwnSource(input.Own, own.Count > 0));
         return new StatusReport(statusConfig, ownLease, rows, drift);
     }
 
-    /// <summary>The backend's desired state for these leases, or null for a backend type this build does not know.</summary>
-    private static DesiredState? Desired(NetworkConfig config, Ip4Network? ownSubnet, IReadOnlyList<Lease> peers, KernelSnapshot kernel) =>
+    private static readonly KernelSnapshot Empty = new(null, [], [], [], [], new Dictionary<int, string>(), new HashSet<IpAddress>(), 0);
+
+    /// <summary>The backend's desired state of one family for these leases, or null for a backend type this build does not know.</summary>
+    private static DesiredState? Desired(NetworkConfig config, IpFamily family, IpNetwork? ownSubnet, IReadOnlyList<Lease> peers,
+        KernelSnapshot kernel) =>
         config.BackendType.ToLowerInvariant() switch
         {
-            BackendTypes.Vxlan => VxlanDesiredState.For(VxlanOptions.Parse(config.BackendJson), config.Network, ownSubnet, peers,
+            BackendTypes.Vxlan => VxlanDesiredState.For(VxlanOptions.Parse(config.BackendJson), config.NetworkOf(family), ownSubnet, peers,
                 kernel.DirectlyReachable.Contains),
-            BackendTypes.HostGw => HostGwDesiredState.For(config.Network, peers, kernel.ExternalLink),
-            BackendTypes.Udp => UdpDesiredState.For(config.Network, ownSubnet, peers),
+            BackendTypes.HostGw => HostGwDesiredState.For(config.NetworkOf(family), peers, kernel.ExternalLink),
+            // udp is IPv4 only (a dual-stack udp config is refused): its one family.
+            BackendTypes.Udp => UdpDesiredState.For(config.Network, ownSubnet?.Ip4, peers),
             _ => null,
         };
+
+    /// <summary>
+    /// A dual-stack host's findings: both devices named, and each peer's state the worse of its IPv4 and IPv6 ones,
+    /// the IPv6 reason marked as such. A peer reached over IPv4 only (no IPv6 subnet, PublicIPv6 or v6 VtepMAC) stays
+    /// programmed, with the reason.
+    /// </summary>
+    private static BackendFindings Merge(BackendFindings v4, BackendFindings v6)
+    {
+        string? device = (v4.Device, v6.Device) switch
+        {
+            (null, var d) => d,
+            (var d, null) => d,
+            var (a, b) => $"{a} and {b}",
+        };
+        var peers = new Dictionary<Lease, PeerState>();
+        foreach (var (lease, s4) in v4.Peers)
+        {
+            peers[lease] = v6.Peers.TryGetValue(lease, out var s6) ? Worse(s4, s6) : s4;
+        }
+        return new BackendFindings(device, v4.DevicePresent && v6.DevicePresent, peers);
+    }
+
+    private static PeerState Worse(PeerState v4, PeerState v6)
+    {
+        string? detail6 = v6.Detail is null ? null : "IPv6: " + v6.Detail;
+        if (v4.State == ProgrammedStates.NotExpected || v4.State == ProgrammedStates.InDaemon || v6.State == ProgrammedStates.InDaemon)
+        {
+            return v4;
+        }
+        if (v6.State == ProgrammedStates.NotExpected)
+        {
+            // Reached over IPv4 only: programmed as far as it can be.
+            return v4 with { Detail = Join(v4.Detail, detail6) };
+        }
+        if (v4.State == v6.State)
+        {
+            return new PeerState(v4.State, Join(v4.Detail, detail6));
+        }
+        string state = v4.State == ProgrammedStates.Yes && v6.State == ProgrammedStates.Yes ? ProgrammedStates.Yes : ProgrammedStates.Partly;
+        return new PeerState(state, Join(v4.Detail, detail6));
+    }
+
+    private static string? Join(string? a, string? b) => a is null ? b : b is null ? a : $"{a}; {b}";
 
     private static Dictionary<Lease, PeerState> States(DesiredState desired, DriftReport found)
     {

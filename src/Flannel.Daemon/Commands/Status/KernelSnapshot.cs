@@ -3,11 +3,14 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Daemon.Commands.Status;
 
-/// <summary>What this host's kernel holds, read once: the input of <see cref="DriftAnalyzer"/> next to the leases.</summary>
-/// <param name="Device">The backend's device; null when it does not exist (or host-gw, which has none).</param>
-/// <param name="Routes">The IPv4 routes of the main table.</param>
-/// <param name="Addresses">The IPv4 addresses of the device (empty without a device).</param>
-/// <param name="Neighbours">The ARP entries of the device (empty without a device).</param>
+/// <summary>
+/// What this host's kernel holds of one family, read once: the input of <see cref="DriftAnalyzer"/> next to the
+/// leases (a dual-stack network has one for IPv4 and one for IPv6).
+/// </summary>
+/// <param name="Device">The backend's device of that family; null when it does not exist (or host-gw, which has none).</param>
+/// <param name="Routes">The routes of the main table.</param>
+/// <param name="Addresses">The addresses of the device (empty without a device).</param>
+/// <param name="Neighbours">The ARP (NDP) entries of the device (empty without a device).</param>
 /// <param name="Fdb">The FDB entries of the device (empty without a device).</param>
 /// <param name="LinkNames">Interface names by index, to name the device of a stale route.</param>
 /// <param name="DirectlyReachable">
@@ -24,5 +27,5 @@ internal sealed record KernelSnapshot(
     IReadOnlyList<Neighbour> Neighbours,
     IReadOnlyList<FdbEntry> Fdb,
     IReadOnlyDictionary<int, string> LinkNames,
-    IReadOnlySet<Ip4Address> DirectlyReachable,
+    IReadOnlySet<IpAddress> DirectlyReachable,
     int ExternalLink);

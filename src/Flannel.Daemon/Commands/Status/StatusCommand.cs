@@ -67,16 +67,21 @@ internal static class StatusCommand
 
         var own = FindOwnHost(subnetFile.Value, publicIp.Value);
         KernelSnapshot kernel;
+        KernelSnapshot? kernel6 = null;
         try
         {
-            kernel = ReadKernel(config, own, leases);
+            kernel = ReadKernel(config, own, leases, IpFamily.Ip4);
+            if (config.EnableIPv6)
+            {
+                kernel6 = ReadKernel(config, own, leases, IpFamily.Ip6);
+            }
         }
         catch (NetlinkException e)
         {
             stderr.WriteLine($"error: reading the kernel's routes, neighbours and FDB: {e.Message}");
             return KernelUnreadable;
         }
-        var report = DriftAnalyzer.Analyze(new StatusInputs(config, options.ConfigKey, leases, own, kernel)) with
+        var report = DriftAnalyzer.Analyze(new StatusInputs(config, options.ConfigKey, leases, own, kernel, kernel6)) with
         {
             Warnings = DockerWarnings(daemonJson.Value, subnetFile.Value),
         };
@@ -205,21 +210,22 @@ internal static class StatusCommand
         return new OwnHost(subnet, ip, string.Join(" and ", sources));
     }
 
-    private static KernelSnapshot ReadKernel(NetworkConfig config, OwnHost own, IReadOnlyList<LeaseWithTtl> leases)
+    private static KernelSnapshot ReadKernel(NetworkConfig config, OwnHost own, IReadOnlyList<LeaseWithTtl> leases, IpFamily family)
     {
-        var ownPublicIp = leases.Select(l => l.Lease).FirstOrDefault(own.Owns)?.Attrs.PublicIP ?? own.PublicIp;
+        var ownLease = leases.Select(l => l.Lease).FirstOrDefault(own.Owns);
+        IpAddress? ownPublicIp = family == IpFamily.Ip6 ? ownLease?.Attrs.PublicIPv6 : ownLease?.Attrs.PublicIP ?? own.PublicIp;
         switch (config.BackendType.ToLowerInvariant())
         {
             case BackendTypes.Vxlan:
                 var options = VxlanOptions.Parse(config.BackendJson);
                 var direct = options.DirectRouting
-                    ? leases.Where(l => !own.Owns(l.Lease)).Select(l => l.Lease.Attrs.PublicIP)
+                    ? leases.Where(l => !own.Owns(l.Lease)).Select(l => l.Lease.Attrs.PublicIPOf(family)).OfType<IpAddress>()
                     : [];
-                return KernelReader.Read(VxlanDesiredState.DeviceName(options), vxlan: true, direct, ownPublicIp);
+                return KernelReader.Read(VxlanDesiredState.DeviceName(options, family), vxlan: true, direct, ownPublicIp, family);
             case BackendTypes.Udp:
-                return KernelReader.Read(UdpDesiredState.DeviceName, vxlan: false, [], ownPublicIp);
+                return KernelReader.Read(UdpDesiredState.DeviceName, vxlan: false, [], ownPublicIp, family);
             default:
-                return KernelReader.Read(null, vxlan: false, [], ownPublicIp);
+                return KernelReader.Read(null, vxlan: false, [], ownPublicIp, family);
         }
     }
 }

@@ -65,16 +65,19 @@ public class RouteTests
     }
 
     [Fact]
-    public void GetLinkTo_an_IPv6_address_names_the_link_ip_6_route_get_names()
+    public void GetRouteTo_an_IPv6_address_names_the_link_ip_6_route_get_names()
     {
         using var bed = NamespaceBed.Create(underlay: true);
         bed.Ns.Ip("-6", "addr", "add", "2001:db8:100::1/64", "dev", "veth0", "nodad");
         bed.Ns.Ip("-6", "addr", "add", "2001:db8:100:1::1/64", "dev", "veth1", "nodad");
 
-        Assert.Equal(bed.Veth0, bed.Rtnl.GetLinkTo(Ip6Address.Parse("2001:db8:100::9")));
-        Assert.Equal(bed.Veth1, bed.Rtnl.GetLinkTo(Ip6Address.Parse("2001:db8:100:1::9")));
+        Assert.Equal(bed.Veth0, bed.Rtnl.GetRouteTo(Ip6Address.Parse("2001:db8:100::9"))?.LinkIndex);
+        var route = bed.Rtnl.GetRouteTo(Ip6Address.Parse("2001:db8:100:1::9"));
+        Assert.Equal(bed.Veth1, route?.LinkIndex);
+        Assert.Equal(IpNetwork.Host(Ip6Address.Parse("2001:db8:100:1::9")), route?.Destination);
+        Assert.Null(route?.Gateway);
         Assert.Contains("dev veth1", bed.Ns.Ip("-6", "route", "get", "2001:db8:100:1::9"), StringComparison.Ordinal);
-        Assert.Null(bed.Rtnl.GetLinkTo(Ip6Address.Parse("2001:db8:200::1"))); // no IPv6 default route here
+        Assert.Null(bed.Rtnl.GetRouteTo(Ip6Address.Parse("2001:db8:200::1"))); // no IPv6 default route here
     }
 
     [Fact]

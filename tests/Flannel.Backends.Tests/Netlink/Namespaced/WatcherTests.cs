@@ -70,7 +70,7 @@ public class WatcherTests
         // clears NETLINK_S_CONGESTED only on an empty queue), so keep changing routes, as a live system would, until
         // a change made after the overflow is seen.
         var laterRoutes = Ip4Network.ParseCidr("10.200.0.0/16");
-        var later = NextAsync<RouteEvent>(events, e => laterRoutes.Contains(e.Route.Destination), seen);
+        var later = NextAsync<RouteEvent>(events, e => ((IpNetwork)laterRoutes).Contains(e.Route.Destination), seen);
         for (uint i = 0; i < 100 && !later.IsCompleted; i++)
         {
             bed.Rtnl.AddRoute(Route.Direct(new Ip4Network(new Ip4Address(laterRoutes.Ip.Value + (i << 8)), 24), bed.Veth0));
@@ -78,7 +78,7 @@ public class WatcherTests
         }
         var after = await later;
 
-        Assert.True(seen.Count(e => e is RouteEvent r && !laterRoutes.Contains(r.Route.Destination)) < 500,
+        Assert.True(seen.Count(e => e is RouteEvent r && !((IpNetwork)laterRoutes).Contains(r.Route.Destination)) < 500,
             "some of the burst's events must have been dropped");
         Assert.False(after.Deleted);
     }

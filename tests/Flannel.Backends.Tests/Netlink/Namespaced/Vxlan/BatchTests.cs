@@ -43,7 +43,7 @@ public class BatchTests(ITestOutputHelper output)
             Enumerable.Range(0, Peers).Select(n => new Neighbour(bed.Index, VxlanBed.PeerNet(n), VxlanBed.Mac(n), Neighbour.NudPermanent)),
             neighbours.OrderBy(x => x.Address));
         Assert.Equal(
-            Enumerable.Range(0, Peers).Select(n => (VxlanBed.Mac(n), (Ip4Address?)VxlanBed.PeerIp(n))),
+            Enumerable.Range(0, Peers).Select(n => (VxlanBed.Mac(n), (IpAddress?)VxlanBed.PeerIp(n))),
             fdb.OrderBy(e => e.Mac.GetAddressBytes()[4] * 256 + e.Mac.GetAddressBytes()[5]).Select(e => (e.Mac, e.Destination)));
         Assert.Equal(Enumerable.Range(0, Peers).Select(n => PeerRoute(bed, n)), routes.OrderBy(r => r.Destination.Ip));
         Assert.Equal(Peers, bed.Lines("route", "show", "dev", VxlanBed.Name).Length);
