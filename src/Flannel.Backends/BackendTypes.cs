@@ -58,17 +58,6 @@ public static class BackendTypes
         }
     }
 
-    /// <summary>
-    /// What this build does not do yet for a valid config, in the operator's words, or null: with EnableIPv6 the daemon
-    /// leases the IPv6 subnet and writes FLANNEL_IPV6_*, but no backend routes IPv6 between hosts yet (issue 17), so
-    /// it says so at start and in check-config instead of leaving a network that looks right and isn't.
-    /// </summary>
-    public static string? Limitation(Flannel.Subnet.Config.NetworkConfig config) =>
-        config.EnableIPv6 && Normalize(config.BackendType) is Vxlan or HostGw
-            ? $"EnableIPv6: the IPv6 subnet is leased and written to the subnet file, but the {Normalize(config.BackendType)} " +
-              "backend of this version routes IPv4 only: IPv6 between containers on different hosts will not flow"
-            : null;
-
     /// <summary>The keys the backend reads from the Backend object (flanneld's, matched case-insensitively).</summary>
     public static IReadOnlyList<string> OptionKeys(string type) => Normalize(type) switch
     {

@@ -56,8 +56,7 @@ internal static partial class DaemonLog
     [LoggerMessage(3016, LogLevel.Warning, "Network config: {Warning}")]
     public static partial void BackendOptionUnknown(ILogger log, string warning);
 
-    [LoggerMessage(3019, LogLevel.Warning, "Network config: {Limitation}")]
-    public static partial void ConfigLimitation(ILogger log, string limitation);
+    // 3019 (a config this version could not route: IPv6 before issue 17) is retired.
 
     [LoggerMessage(3020, LogLevel.Information, "Using interface {Name} with IPv6 address {Address6}, publishing PublicIPv6 {PublicIPv6}")]
     public static partial void InterfaceIpv6Chosen(ILogger log, string name, string address6, string publicIpv6);

@@ -69,10 +69,6 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
         {
             DaemonLog.BackendOptionUnknown(_log, u.Describe());
         }
-        if (BackendTypes.Limitation(_config) is { } limitation)
-        {
-            DaemonLog.ConfigLimitation(_log, limitation);
-        }
         var command = new ProgramRunner();
         // The previous run's network and subnet: their rules are retired when the lease differs (flanneld reads them
         // from the subnet file in the same way).

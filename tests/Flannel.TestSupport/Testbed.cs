@@ -116,6 +116,38 @@ public sealed class Testbed : IAsyncDisposable
         return ns;
     }
 
+    /// <summary>
+    /// A dual-stack underlay for host <paramref name="n"/>: eth0 also gets 2001:db8:100::{n}/64 and the host forwards
+    /// IPv6. nodad: the address is usable at once (duplicate address detection would hold it tentative for a second).
+    /// </summary>
+    public static void AddHostIpv6(string hostNs, int n)
+    {
+        Ip(hostNs, "-6", "addr", "add", $"2001:db8:100::{n}/64", "dev", "eth0", "nodad");
+        Exec(hostNs, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+    }
+
+    /// <summary>
+    /// What dockerd with <c>--ipv6 --fixed-cidr-v6</c> would add to <see cref="AddContainer"/>'s bridge and container:
+    /// the bridge gets FLANNEL_IPV6_SUBNET (the subnet's ::1), the container the next address and a default route via it.
+    /// Returns the container's IPv6 address.
+    /// </summary>
+    public static string AddContainerIpv6(string hostNs, string containerNs, string flannelIpv6Subnet, string bridge = "cbr0")
+    {
+        var (bridgeAddress, prefix) = (flannelIpv6Subnet.Split('/')[0], flannelIpv6Subnet.Split('/')[1]);
+        string address = ContainerAddress6(flannelIpv6Subnet);
+        Ip(hostNs, "-6", "addr", "add", flannelIpv6Subnet, "dev", bridge, "nodad");
+        Ip(containerNs, "-6", "addr", "add", $"{address}/{prefix}", "dev", "eth0", "nodad");
+        Ip(containerNs, "-6", "route", "add", "default", "via", bridgeAddress);
+        return address;
+    }
+
+    /// <summary>The address after FLANNEL_IPV6_SUBNET's (2001:db8:52:7::1/64 gives 2001:db8:52:7::2).</summary>
+    public static string ContainerAddress6(string flannelIpv6Subnet)
+    {
+        var ip = Flannel.Subnet.Ip.Ip6Address.Parse(flannelIpv6Subnet.Split('/')[0]);
+        return new Flannel.Subnet.Ip.Ip6Address(ip.Value + 1).ToString();
+    }
+
     public static string ContainerAddress(string flannelSubnet)
     {
         var parts = flannelSubnet.Split('/')[0].Split('.');

@@ -1,5 +1,6 @@
 using Flannel.Backends.Interop;
 using Flannel.Backends.Netlink;
+using Flannel.Subnet.Ip;
 using Microsoft.Extensions.Logging;
 
 namespace Flannel.Backends.Vxlan;
@@ -13,6 +14,16 @@ internal sealed class VxlanBackend : IBackend
 {
     /// <summary>Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14).</summary>
     public const int Overhead = 50;
+
+    /// <summary>The same over an outer IPv6 header (40): the kernel's VXLAN6_HEADROOM.</summary>
+    public const int Overhead6 = 70;
+
+    /// <summary>
+    /// flannel-v6.VNI's MTU. flanneld creates it with the IPv4 device's MTU, which the kernel clamps to the parent's
+    /// MTU less VXLAN6_HEADROOM (vxlan_config_apply()); setting more later fails with EINVAL. So it is that, and the
+    /// larger IPv6 packets a container sends get an ICMPv6 Packet Too Big.
+    /// </summary>
+    public static int Ipv6Mtu(int mtu, int parentMtu) => Math.Min(mtu, parentMtu - Overhead6);
 
     private readonly BackendContext _context;
 
@@ -28,13 +39,12 @@ internal sealed class VxlanBackend : IBackend
         int mtu = options.Mtu > 0 ? options.Mtu : iface.Mtu - Overhead;
         var rtnl = RtnetlinkClient.Open();
         var devices = new List<VxlanInfo>();
-        // flanneld: flannel.VNI for IPv4 and, on a dual-stack network, flannel-v6.VNI over the IPv6 underlay; both with
-        // the same MTU (flanneld does not take the larger IPv6 header off the v6 device's).
+        // flanneld: flannel.VNI for IPv4 and, on a dual-stack network, flannel-v6.VNI over the IPv6 underlay.
         foreach (var family in _context.Config.Families)
         {
             try
             {
-                var device = VxlanDevice.Ensure(rtnl, options, family, iface, mtu, log);
+                var device = VxlanDevice.Ensure(rtnl, options, family, iface, family == IpFamily.Ip6 ? Ipv6Mtu(mtu, iface.Mtu) : mtu, log);
                 TurnOffChecksumOffloadIfNeeded(device.Name, log);
                 devices.Add(device);
             }

@@ -21,7 +21,6 @@ internal sealed class VxlanLink
 
     private readonly RtnetlinkClient _rtnl;
     private readonly VxlanOptions _options;
-    private readonly int _mtu;
     private readonly Action<string> _onCreated;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -46,7 +45,7 @@ internal sealed class VxlanLink
         Mac = device.Mac ?? throw new BackendException($"vxlan backend: {device.Name} has no MAC");
         _rtnl = rtnl;
         _options = options;
-        _mtu = mtu;
+        Mtu = mtu;
         _onCreated = onCreated;
         _time = time;
         _log = log;
@@ -66,6 +65,9 @@ internal sealed class VxlanLink
     public int Index => Volatile.Read(ref _device).Index;
 
     public int ProgrammedPeers => _programmed.Count;
+
+    /// <summary>The device's MTU (flannel-v6's is smaller: <see cref="VxlanBackend.Ipv6Mtu"/>).</summary>
+    public int Mtu { get; }
 
     public string BackendData => new VxlanBackendData(_options.Vni, Mac).ToJson();
 
@@ -246,9 +248,9 @@ internal sealed class VxlanLink
         if (current is not null && current.Index == _device.Index && VxlanDevice.Matches(current, _options, Family, iface) &&
             Equals(current.Mac, Mac))
         {
-            if (current.Mtu != _mtu)
+            if (current.Mtu != Mtu)
             {
-                _rtnl.SetLinkMtu(current.Index, _mtu);
+                _rtnl.SetLinkMtu(current.Index, Mtu);
                 BackendMetrics.Repaired("vxlan", "mtu");
             }
             _device = current;
@@ -261,7 +263,7 @@ internal sealed class VxlanLink
             : $"{_device.Name} no longer matched the external interface {iface.Name} (#{iface.Index}, {VxlanDevice.LocalOf(iface, Family)}): {current}";
         try
         {
-            var created = VxlanDevice.EnsureWithMac(_rtnl, _options, Family, iface, _mtu, Mac, _log);
+            var created = VxlanDevice.EnsureWithMac(_rtnl, _options, Family, iface, Mtu, Mac, _log);
             Volatile.Write(ref _device, created);
             _onCreated(created.Name);
             // Everything that lived on the old device (address, every peer's entries) is missing now: one batch.

@@ -25,7 +25,7 @@ public sealed partial class VxlanNetwork
                     {
                         NeighbourEvent { Deleted: true } n => n.LinkIndex == dev,
                         RouteEvent { Deleted: true } r => link.Network.Contains(r.Route.Destination),
-                        LinkEvent l => l.Link.Index == dev && (l.Deleted || !l.Link.IsUp || l.Link.Mtu != Mtu),
+                        LinkEvent l => l.Link.Index == dev && (l.Deleted || !l.Link.IsUp || l.Link.Mtu != link.Mtu),
                         EventsLost => true,
                         _ => false,
                     };

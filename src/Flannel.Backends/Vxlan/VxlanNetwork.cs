@@ -44,6 +44,7 @@ public sealed partial class VxlanNetwork : IBackendNetwork
     private SubnetKey? _ownSubnet;
 
     /// <param name="devices">flannel.VNI, and flannel-v6.VNI when the network is dual-stack.</param>
+    /// <param name="mtu">flannel.VNI's MTU, the network's (flannel-v6.VNI's is <see cref="VxlanBackend.Ipv6Mtu"/>).</param>
     /// <param name="onCreated">Runs for a device created again (vxlan's checksum offload setting).</param>
     internal VxlanNetwork(BackendContext context, RtnetlinkClient rtnl, IReadOnlyList<VxlanInfo> devices, VxlanOptions options, int mtu,
         Action<string> onCreated)
@@ -60,7 +61,8 @@ public sealed partial class VxlanNetwork : IBackendNetwork
             throw new ArgumentException($"{families.Count} families need as many devices, not {devices.Count}", nameof(devices));
         }
         _links = [.. families.Select((f, i) =>
-            new VxlanLink(context.Config.NetworkOf(f), devices[i], rtnl, options, mtu, onCreated, context.Time, _log))];
+            new VxlanLink(context.Config.NetworkOf(f), devices[i], rtnl, options, f == IpFamily.Ip6 ? VxlanBackend.Ipv6Mtu(mtu, _iface.Mtu) : mtu,
+                onCreated, context.Time, _log))];
     }
 
     public LeaseAttrs LeaseAttrs

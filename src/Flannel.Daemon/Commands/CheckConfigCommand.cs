@@ -105,10 +105,6 @@ internal static class CheckConfigCommand
         {
             stderr.WriteLine($"warning: {u.Describe()}");
         }
-        if (BackendTypes.Limitation(config) is { } limitation)
-        {
-            stderr.WriteLine($"warning: {limitation}");
-        }
         stdout.WriteLine(FormatEffective(config));
         int unknown = config.UnknownKeys.Count + unknownOptions.Count;
         if (unknown > 0 && !allowUnknown)
