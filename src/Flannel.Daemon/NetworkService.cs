@@ -8,6 +8,7 @@ using Flannel.Daemon.Rules;
 using Flannel.Subnet;
 using Flannel.Subnet.Config;
 using Flannel.Subnet.Etcd;
+using Flannel.Subnet.Ip;
 using Flannel.Subnet.Leases;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,8 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
     private IBackendNetwork? _network;
     private NetworkConfig? _config;
     private Task _running = Task.CompletedTask;
-    private TrafficRules? _rules;
+    // One per family: IPv4's, and IPv6's (ip6tables / ip6 flannel-ipv6) on a dual-stack network.
+    private IReadOnlyList<TrafficRules> _rules = [];
     private LeaseAttrs? _published;
     private ExternalInterface? _iface;
     private InterfaceOptions _interfaceOptions = new();
@@ -73,12 +75,15 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
         // The previous run's network and subnet: their rules are retired when the lease differs (flanneld reads them
         // from the subnet file in the same way).
         var previous = SubnetFile.ReadPrevious(_settings.SubnetFile);
-        _rules = new TrafficRules(_config.EnableNFTables ? new NftablesFilter(command) : new IptablesFilter(command),
+        var config = _config;
+        _rules = [.. config.Families.Select(family => new TrafficRules(
+            config.EnableNFTables ? new NftablesFilter(command, family) : new IptablesFilter(command, family),
             _settings.IptablesResync, _settings.IpMasq, _settings.IptablesForwardRules, _settings.IpMasqRandomFully, _log, _health,
-            previous.Network, previous.Subnet);
+            family == IpFamily.Ip6 ? previous.Ipv6Network : previous.Network,
+            family == IpFamily.Ip6 ? previous.Ipv6Subnet : previous.Subnet))];
         // Packet filter work that needs no lease runs while the backend and the lease are set up (each iptables run
         // costs milliseconds, its nf_tables commit 8-15 ms here).
-        var rulesRead = _rules.PrepareAsync(_config.Network);
+        var rulesRead = Task.WhenAll(config.Families.Select((family, i) => _rules[i].PrepareAsync(config.NetworkOf(family))));
 
         // With EnableIPv6 the interface's IPv6 address is chosen too (and kept by the monitor's re-selections).
         _interfaceOptions = _settings.Interface with { Ipv6 = _config.EnableIPv6 };
@@ -115,7 +120,7 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
         {
             // Masquerade and forward rules before READY: dockerd starts after us and sets FORWARD to DROP.
             await rulesRead.ConfigureAwait(false);
-            _rules.Apply(_config.Network, lease.Key.Subnet);
+            ApplyRules(lease);
             WriteEnvFiles(lease);
         }
         catch
@@ -132,7 +137,7 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
             Supervise("lease renewal", _leases.RunAsync(ct)),
             peerWatch,
             Supervise("lease follower", FollowReacquiredAsync(ct)),
-            Supervise("iptables", _rules.RunAsync(ct)),
+            Task.WhenAll(_rules.Select(r => Supervise(r.LoopName, r.RunAsync(ct)))),
             Supervise("external interface monitor",
                 new ExternalInterfaceMonitor(_interfaceOptions, _host, TimeProvider.System, _log).RunAsync(iface, OnInterfaceChangedAsync, ct)),
             Supervise("config watch", _leases.WatchConfigAsync(_config, ct)));
@@ -182,8 +187,19 @@ internal sealed class NetworkService : IHostedService, IAsyncDisposable
         await foreach (var lease in _leases.Reacquired.ReadAllAsync(ct).ConfigureAwait(false))
         {
             await _network!.ConfigureAsync(lease, ct).ConfigureAwait(false);
-            _rules?.Apply(_config!.Network, lease.Key.Subnet);
+            ApplyRules(lease);
             WriteEnvFiles(lease);
+        }
+    }
+
+    private void ApplyRules(Lease lease)
+    {
+        foreach (var (rules, family) in _rules.Zip(_config!.Families))
+        {
+            if (lease.Key.SubnetOf(family) is { } subnet)
+            {
+                rules.Apply(_config.NetworkOf(family), subnet);
+            }
         }
     }
 

@@ -2,10 +2,20 @@ using Flannel.Subnet.Ip;
 
 namespace Flannel.Daemon.Rules;
 
-/// <summary>One way of putting a <see cref="RulePolicy"/> into the kernel (iptables or nftables), and of checking it.</summary>
+/// <summary>
+/// One way of putting a <see cref="RulePolicy"/> of one family into the kernel (iptables / ip6tables, or the nftables
+/// table of the family), and of checking it.
+/// </summary>
 internal interface IPacketFilter
 {
+    /// <summary>"iptables", "ip6tables", "nftables" or "nftables ip6", for the log.</summary>
     string Name { get; }
+
+    /// <summary>The family whose rules it holds.</summary>
+    IpFamily Family { get; }
+
+    /// <summary>The other mode's name, whose rules of ours <see cref="RemoveOther"/> removes.</summary>
+    string OtherName { get; }
 
     /// <summary>
     /// Reads ahead what the next <see cref="Apply"/> needs from the kernel, so that it can overlap other startup work
@@ -19,7 +29,7 @@ internal interface IPacketFilter
     /// lease's, an earlier layout's) is deleted and ours appended in order, in one transaction. Other rules stay.
     /// </summary>
     /// <exception cref="RulesException">The program refused the transaction.</exception>
-    void Apply(RulePolicy policy, Ip4Network? previousNetwork, Ip4Network? previousSubnet);
+    void Apply(RulePolicy policy, IpNetwork? previousNetwork, IpNetwork? previousSubnet);
 
     /// <summary>
     /// flanneld's resync: when a rule of ours is missing (or, which flanneld does not check, has copies), the bootstrap
@@ -33,5 +43,5 @@ internal interface IPacketFilter
     /// else uses then: flanneld deletes the other mode's chains or tables whole at start, which would take another
     /// network's rules. Returns how many rules went.
     /// </summary>
-    int RemoveOther(RulePolicy policy, Ip4Network? previousNetwork, Ip4Network? previousSubnet);
+    int RemoveOther(RulePolicy policy, IpNetwork? previousNetwork, IpNetwork? previousSubnet);
 }

@@ -4,23 +4,31 @@ namespace Flannel.Daemon.Rules;
 
 /// <summary>
 /// flanneld's iptables rules read with one <c>iptables-save</c> and written with one
-/// <c>iptables-restore --noflush --wait</c>: applying costs two process runs (the read done ahead, during the lease)
-/// and a check one, where flanneld runs one <c>iptables -C</c> per rule.
+/// <c>iptables-restore --noflush --wait</c> (ip6tables for the IPv6 rules of a dual-stack network): applying costs two
+/// process runs (the read done ahead, during the lease) and a check one, where flanneld runs one <c>iptables -C</c> per
+/// rule.
 /// </summary>
-internal sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = null) : IPacketFilter
+internal sealed class IptablesFilter(ProgramRunner run, IpFamily family = IpFamily.Ip4, RulesLock? rulesLock = null) : IPacketFilter
 {
     private readonly RulesLock _lock = rulesLock ?? RulesLock.Host;
     private (IptablesDump Dump, long Generation)? _prepared;
 
-    public string Name => "iptables";
+    public string Name => Program(family);
+
+    public IpFamily Family => family;
+
+    public string OtherName => family == IpFamily.Ip6 ? "nftables ip6" : "nftables";
+
+    /// <summary>iptables or ip6tables.</summary>
+    internal static string Program(IpFamily family) => family == IpFamily.Ip6 ? "ip6tables" : "iptables";
 
     public void Prepare()
     {
         using var held = _lock.Acquire();
-        _prepared = (Save(run), held.Generation);
+        _prepared = (Save(run, family), held.Generation);
     }
 
-    public void Apply(RulePolicy policy, Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    public void Apply(RulePolicy policy, IpNetwork? previousNetwork, IpNetwork? previousSubnet)
     {
         var desired = policy.IptablesRules;
         var retired = policy.RetiredIptablesRules(previousNetwork, previousSubnet);
@@ -35,7 +43,7 @@ internal sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = n
     {
         var desired = policy.IptablesRules;
         using var held = _lock.Acquire();
-        var dump = Save(run);
+        var dump = Save(run, family);
         var problems = IptablesPlan.Problems(dump, desired);
         if (problems.Count > 0)
         {
@@ -44,12 +52,12 @@ internal sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = n
         return problems;
     }
 
-    public int RemoveOther(RulePolicy policy, Ip4Network? previousNetwork, Ip4Network? previousSubnet)
+    public int RemoveOther(RulePolicy policy, IpNetwork? previousNetwork, IpNetwork? previousSubnet)
     {
         try
         {
             using var held = _lock.Acquire();
-            return NftablesFilter.Remove(run, held, policy.AllNftRules(previousNetwork, previousSubnet));
+            return NftablesFilter.Remove(run, held, policy.AllNftRules(previousNetwork, previousSubnet), family);
         }
         catch (RulesException) when (!NftablesFilter.Installed(run))
         {
@@ -58,24 +66,24 @@ internal sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = n
     }
 
     /// <summary>Deletes our rules (every layout, every lease given) from iptables; the count of rules deleted.</summary>
-    internal static int Remove(ProgramRunner run, RulesLock.Held held, IReadOnlyList<IptablesRule> ours)
+    internal static int Remove(ProgramRunner run, RulesLock.Held held, IReadOnlyList<IptablesRule> ours, IpFamily family)
     {
-        var dump = Save(run);
+        var dump = Save(run, family);
         var payload = IptablesPlan.Build(dump, [], ours);
         if (payload is null)
         {
             return 0;
         }
-        FilterTransaction.Run(run, ["iptables-restore", "--noflush", "--wait"], payload, "iptables-restore");
+        FilterTransaction.Run(run, [Program(family) + "-restore", "--noflush", "--wait"], payload, Program(family) + "-restore");
         held.Wrote();
         return payload.Split('\n').Count(l => l.StartsWith("-D ", StringComparison.Ordinal));
     }
 
-    internal static bool Installed(ProgramRunner run)
+    internal static bool Installed(ProgramRunner run, IpFamily family)
     {
         try
         {
-            run.Run(["iptables-save", "--version"]);
+            run.Run([Program(family) + "-save", "--version"]);
             return true;
         }
         catch (RulesException)
@@ -85,14 +93,16 @@ internal sealed class IptablesFilter(ProgramRunner run, RulesLock? rulesLock = n
     }
 
     private void Write(RulesLock.Held held, IptablesDump? state, Func<IptablesDump, string?> plan) =>
-        FilterTransaction.Write(run, held, state, () => Save(run), plan, ["iptables-restore", "--noflush", "--wait"], "iptables-restore");
+        FilterTransaction.Write(run, held, state, () => Save(run, family), plan, [Program(family) + "-restore", "--noflush", "--wait"],
+            Program(family) + "-restore");
 
-    internal static IptablesDump Save(ProgramRunner run)
+    internal static IptablesDump Save(ProgramRunner run, IpFamily family = IpFamily.Ip4)
     {
-        var r = run.Run(["iptables-save"]);
+        string save = Program(family) + "-save";
+        var r = run.Run([save]);
         if (r.ExitCode != 0)
         {
-            throw new RulesException($"iptables-save failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
+            throw new RulesException($"{save} failed (exit {r.ExitCode}): {r.Stderr.Trim()}");
         }
         return IptablesDump.Parse(r.Stdout);
     }

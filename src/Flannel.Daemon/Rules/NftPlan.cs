@@ -1,16 +1,16 @@
+using Flannel.Subnet.Ip;
+
 namespace Flannel.Daemon.Rules;
 
 /// <summary>
-/// Decides, from one <c>nft -j list table ip flannel-ipv4</c>, the <c>nft -f</c> transaction that puts our rules in
-/// place (pure). The table and its two chains are v0.28.9's and shared with every flannel network on the host; v0.28.9
+/// Decides, from one <c>nft -j list table ip flannel-ipv4</c> (or <c>ip6 flannel-ipv6</c> for the IPv6 rules of a
+/// dual-stack network), the <c>nft -f</c> transaction that puts our rules in place (pure). The table and its two chains are v0.28.9's and shared with every flannel network on the host; v0.28.9
 /// flushes a chain before adding its rules, which would take another network's, so we delete our own rules by handle
 /// and add them again instead, the way the iptables mode does. A handle that went meanwhile fails the whole
 /// transaction, which is then read and planned again.
 /// </summary>
 internal static class NftPlan
 {
-    private const string Table = $"ip {RulePolicy.NftTable}";
-
     private static readonly (string Name, string Spec)[] ChainSpecs =
     [
         (RulePolicy.NftMasqChain, "type nat hook postrouting priority srcnat ; comment \"chain to manage traffic masquerading by flannel\" ;"),
@@ -45,8 +45,10 @@ internal static class NftPlan
     /// chain that our rules do not use, that a retired rule was in and that holds nothing but the shared rule afterwards
     /// is deleted, and the table with it once no chain is left. Null when there is nothing to do.
     /// </summary>
-    public static string? Build(NftRuleset table, IReadOnlyList<NftRule> desired, IReadOnlyList<NftRule> retired, bool rebuild)
+    public static string? Build(NftRuleset table, IReadOnlyList<NftRule> desired, IReadOnlyList<NftRule> retired, bool rebuild,
+        IpFamily family = IpFamily.Ip4)
     {
+        string tableName = RulePolicy.NftTableOf(family);
         var wanted = desired.ToHashSet();
         var lines = new List<string>();
         if (desired.Count > 0)
@@ -57,23 +59,24 @@ internal static class NftPlan
             var deleted = new HashSet<long>();
             if (rebuild && ours)
             {
-                lines.Add($"delete table {Table}");
+                lines.Add($"delete table {tableName}");
                 table = NftRuleset.Missing;
             }
-            lines.Add($"add table {Table} {{ comment \"rules for {RulePolicy.NftTable}\" ; }}");
+            // v0.28.9's Init creates both tables whatever the families; the IPv6 rules live in the second.
+            lines.Add($"add table ip {RulePolicy.NftTable} {{ comment \"rules for {RulePolicy.NftTable}\" ; }}");
             lines.Add($"add table ip6 {RulePolicy.NftTable6} {{ comment \"rules for {RulePolicy.NftTable6}\" ; }}");
             foreach (var (name, spec) in ChainSpecs)
             {
                 if (desired.Any(r => r.Chain == name))
                 {
-                    lines.Add($"add chain {Table} {name} {{ {spec} }}");
+                    lines.Add($"add chain {tableName} {name} {{ {spec} }}");
                 }
             }
             foreach (var rule in retired.Distinct())
             {
                 if (!wanted.Contains(rule) && !RulePolicy.IsShared(rule))
                 {
-                    Delete(table, rule, lines, deleted);
+                    Delete(table, rule, lines, deleted, tableName);
                 }
             }
             foreach (var rule in desired)
@@ -82,9 +85,9 @@ internal static class NftPlan
                 {
                     continue; // the mark rule serves the other networks too, where it is
                 }
-                Delete(table, rule, lines, deleted);
+                Delete(table, rule, lines, deleted, tableName);
                 // The mark rule must come before every network's masquerade: insert puts it first.
-                lines.Add($"{(RulePolicy.IsShared(rule) ? "insert" : "add")} rule {Table} {rule.Chain} {rule.Expr}");
+                lines.Add($"{(RulePolicy.IsShared(rule) ? "insert" : "add")} rule {tableName} {rule.Chain} {rule.Expr}");
             }
             return string.Join('\n', lines) + "\n";
         }
@@ -99,7 +102,7 @@ internal static class NftPlan
         {
             if (!RulePolicy.IsShared(rule))
             {
-                Delete(table, rule, lines, gone);
+                Delete(table, rule, lines, gone, tableName);
             }
         }
         var chainsLeft = new HashSet<string>(table.Chains, StringComparer.Ordinal);
@@ -111,27 +114,27 @@ internal static class NftPlan
             {
                 foreach (var (_, handle) in left)
                 {
-                    lines.Add($"delete rule {Table} {name} handle {handle}");
+                    lines.Add($"delete rule {tableName} {name} handle {handle}");
                 }
-                lines.Add($"delete chain {Table} {name}");
+                lines.Add($"delete chain {tableName} {name}");
                 chainsLeft.Remove(name);
             }
         }
         if (chainsLeft.Count == 0)
         {
             lines.Clear();
-            lines.Add($"delete table {Table}");
+            lines.Add($"delete table {tableName}");
         }
         return lines.Count == 0 ? null : string.Join('\n', lines) + "\n";
     }
 
-    private static void Delete(NftRuleset table, NftRule rule, List<string> lines, HashSet<long> deleted)
+    private static void Delete(NftRuleset table, NftRule rule, List<string> lines, HashSet<long> deleted, string tableName)
     {
         foreach (long handle in table.Handles(rule))
         {
             if (deleted.Add(handle))
             {
-                lines.Add($"delete rule {Table} {rule.Chain} handle {handle}");
+                lines.Add($"delete rule {tableName} {rule.Chain} handle {handle}");
             }
         }
     }

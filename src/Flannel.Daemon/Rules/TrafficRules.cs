@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Flannel.Daemon.Rules;
 
 /// <summary>
-/// Keeps the masquerade and forward rules of our lease in place, as flanneld v0.28.9 does: applied before READY
+/// Keeps the masquerade and forward rules of our lease of one family in place (a dual-stack network has one of these
+/// for IPv4 and one for IPv6, each with its filter), as flanneld v0.28.9 does: applied before READY
 /// (removing those of the previous lease, whose network and subnet the previous subnet.env names, and of this daemon's
 /// earlier layout), then checked every --iptables-resync seconds and applied again when one is missing. Rules of other
 /// networks in the same chains are never touched, so daemons for several networks (ours or flanneld) share a host.
@@ -22,13 +23,13 @@ internal sealed class TrafficRules
     private readonly ILogger _log;
     private readonly Lock _lock = new();
     private RulePolicy? _policy;
-    private Ip4Network? _previousNetwork;
-    private Ip4Network? _previousSubnet;
+    private IpNetwork? _previousNetwork;
+    private IpNetwork? _previousSubnet;
 
     /// <param name="previousNetwork">FLANNEL_NETWORK of the previous run's subnet file, if any.</param>
     /// <param name="previousSubnet">FLANNEL_SUBNET of the previous run's subnet file, if any.</param>
     public TrafficRules(IPacketFilter filter, TimeSpan resync, bool masquerade, bool forward, bool randomFully, ILogger log,
-        LoopHealthRegistry? health = null, Ip4Network? previousNetwork = null, Ip4Network? previousSubnet = null)
+        LoopHealthRegistry? health = null, IpNetwork? previousNetwork = null, IpNetwork? previousSubnet = null)
     {
         _filter = filter;
         _resync = resync;
@@ -43,12 +44,15 @@ internal sealed class TrafficRules
 
     public bool Enabled => _masquerade || _forward;
 
+    /// <summary>The resync loop's name in the health report: "iptables", or "ip6tables" for the IPv6 rules.</summary>
+    public string LoopName => IptablesFilter.Program(_filter.Family);
+
     /// <summary>
     /// Starts on the thread pool what can be done before the lease is known, so that it overlaps the etcd round trips:
     /// without --ip-masq the rules do not depend on our subnet and are applied whole; with it the packet filter's
     /// current state is read. Never fails: <see cref="Apply"/> does the work again and reports the problem.
     /// </summary>
-    public Task PrepareAsync(Ip4Network network) => !Enabled ? Task.CompletedTask : Task.Run(() =>
+    public Task PrepareAsync(IpNetwork network) => !Enabled ? Task.CompletedTask : Task.Run(() =>
     {
         try
         {
@@ -71,7 +75,7 @@ internal sealed class TrafficRules
 
     /// <summary>Applies the rules for <paramref name="network"/> and our <paramref name="subnet"/>.</summary>
     /// <exception cref="RulesException">The host refused them.</exception>
-    public void Apply(Ip4Network network, Ip4Network subnet)
+    public void Apply(IpNetwork network, IpNetwork subnet)
     {
         if (!Enabled)
         {
@@ -112,7 +116,7 @@ internal sealed class TrafficRules
     /// </summary>
     public void RemoveOtherMode()
     {
-        string other = _filter.Name == "iptables" ? "nftables" : "iptables";
+        string other = _filter.OtherName;
         try
         {
             int removed;
@@ -177,7 +181,7 @@ internal sealed class TrafficRules
                 {
                     RulesLog.Failed(_log, _filter.Name, e.Message);
                 }
-                _health?.Report("iptables", _resync * 3 + TimeSpan.FromSeconds(30));
+                _health?.Report(LoopName, _resync * 3 + TimeSpan.FromSeconds(30));
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -8,7 +8,8 @@ namespace Flannel.Daemon.Tests.EndToEnd;
 /// host-gw: every container pings every other over IPv4 and IPv6; the kernel holds flanneld's entries for both
 /// families (vxlan: flannel-v6.VNI with its own VtepMAC in BackendV6Data, its /128, the v6 neighbour, FDB entry and
 /// onlink route per peer; host-gw: a route via each peer's PublicIPv6); a deleted IPv6 route and a deleted
-/// flannel-v6 device come back; a restart keeps both subnets and both VtepMACs.
+/// flannel-v6 device come back; --ip-masq writes flanneld's rules to iptables and ip6tables; a restart keeps both
+/// subnets and both VtepMACs.
 /// </summary>
 [NeedsRoot, NeedsEtcd]
 public sealed class DualStackRoutingEndToEndTests(ITestOutputHelper output)
@@ -29,7 +30,7 @@ public sealed class DualStackRoutingEndToEndTests(ITestOutputHelper output)
             string h = bed.AddHost(n);
             Testbed.AddHostIpv6(h, n);
             hosts.Add(h);
-            daemons.Add(TestDaemon.Start(bed, h, prefix));
+            daemons.Add(TestDaemon.Start(bed, h, prefix, ["--ip-masq"]));
         }
         var envs = new List<Dictionary<string, string>>();
         foreach (var d in daemons)
@@ -80,6 +81,15 @@ public sealed class DualStackRoutingEndToEndTests(ITestOutputHelper output)
             }
         }
 
+        // --ip-masq: flanneld's masquerade and forward rules for each family, IPv6's in ip6tables.
+        string nat6 = Command.Run("ip", "netns", "exec", hosts[0], "ip6tables", "-t", "nat", "-S");
+        Assert.Contains("-A FLANNEL-POSTRTG -s 2001:db8:53::/48 ! -d ff00::/8 -m comment --comment \"flanneld masq\" -j MASQUERADE", nat6, StringComparison.Ordinal);
+        Assert.Contains($"-A FLANNEL-POSTRTG -s {Net6(0)} -d 2001:db8:53::/48", nat6, StringComparison.Ordinal);
+        Assert.Contains("-A FLANNEL-FWD -d 2001:db8:53::/48 -m comment --comment \"flanneld forward\" -j ACCEPT",
+            Command.Run("ip", "netns", "exec", hosts[0], "ip6tables", "-S"), StringComparison.Ordinal);
+        Assert.Contains("-A FLANNEL-POSTRTG -s 10.53.0.0/16 ! -d 224.0.0.0/4",
+            Command.Run("ip", "netns", "exec", hosts[0], "iptables", "-t", "nat", "-S"), StringComparison.Ordinal);
+
         string key1 = $"{prefix}/subnets/{TestDaemon.NetworkOf(envs[0]["FLANNEL_SUBNET"]).Replace('/', '-')}&{Net6(0).Replace('/', '-')}";
         string value1 = bed.Etcdctl(true, "get", "--print-value-only", key1).Stdout.Trim();
         output.WriteLine(value1);
@@ -116,7 +126,7 @@ public sealed class DualStackRoutingEndToEndTests(ITestOutputHelper output)
 
         // A restart keeps both subnets and (vxlan) both VtepMACs: the lease value is the same.
         Assert.Equal(0, await daemons[0].StopAsync());
-        daemons[0] = TestDaemon.Start(bed, hosts[0], prefix);
+        daemons[0] = TestDaemon.Start(bed, hosts[0], prefix, ["--ip-masq"]);
         var again = await daemons[0].WaitForSubnetEnvAsync(bed);
         Assert.Equal((envs[0]["FLANNEL_SUBNET"], envs[0]["FLANNEL_IPV6_SUBNET"]), (again["FLANNEL_SUBNET"], again["FLANNEL_IPV6_SUBNET"]));
         await Wait.UntilAsync(() => bed.LogOf(daemons[0].Process).Contains("Ready: subnet", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "restarted daemon ready");

@@ -74,4 +74,39 @@ public class RulePolicyTests
         Assert.Contains(new IptablesRule("filter", RulePolicy.ForwardChain, "-s 10.9.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT"), other);
         Assert.Contains(Policy().RetiredNftRules(N, prevS), r => r.Expr == "ip saddr 10.5.3.0/24 ip daddr 10.5.0.0/16 return");
     }
+
+    [Fact]
+    public void Ipv6_rules_are_v0_28_9_s_masqIP6Rules_and_the_ip6_table_s()
+    {
+        var n6 = Ip6Network.ParseCidr("2001:db8:5::/48");
+        var s6 = Ip6Network.ParseCidr("2001:db8:5:58::/64");
+        var v6 = new RulePolicy(n6, s6, Masquerade: true, Forward: true, RandomFully: true);
+        Assert.Equal(IpFamily.Ip6, v6.Family);
+        Assert.Equal(
+        [
+            "-t nat -A POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG",
+            "-t nat -A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment \"flanneld masq\" -j RETURN",
+            "-t nat -A FLANNEL-POSTRTG -s 2001:db8:5:58::/64 -d 2001:db8:5::/48 -m comment --comment \"flanneld masq\" -j RETURN",
+            "-t nat -A FLANNEL-POSTRTG -s 2001:db8:5::/48 -d 2001:db8:5:58::/64 -m comment --comment \"flanneld masq\" -j RETURN",
+            "-t nat -A FLANNEL-POSTRTG ! -s 2001:db8:5::/48 -d 2001:db8:5:58::/64 -m comment --comment \"flanneld masq\" -j RETURN",
+            "-t nat -A FLANNEL-POSTRTG -s 2001:db8:5::/48 ! -d ff00::/8 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully",
+            "-t nat -A FLANNEL-POSTRTG ! -s 2001:db8:5::/48 -d 2001:db8:5::/48 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully",
+            "-t filter -A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD",
+            "-t filter -A FLANNEL-FWD -s 2001:db8:5::/48 -m comment --comment \"flanneld forward\" -j ACCEPT",
+            "-t filter -A FLANNEL-FWD -d 2001:db8:5::/48 -m comment --comment \"flanneld forward\" -j ACCEPT",
+        ], v6.IptablesRules.Select(r => r.ToString()));
+        Assert.Equal(
+        [
+            "postrtg: meta mark 0x4000 return",
+            "postrtg: ip6 saddr 2001:db8:5:58::/64 ip6 daddr 2001:db8:5::/48 return",
+            "postrtg: ip6 saddr 2001:db8:5::/48 ip6 daddr 2001:db8:5:58::/64 return",
+            "postrtg: ip6 saddr != 2001:db8:5:58::/64 ip6 daddr 2001:db8:5::/48 return",
+            "postrtg: ip6 saddr 2001:db8:5::/48 ip6 daddr != ff00::/8 masquerade fully-random",
+            "postrtg: ip6 saddr != 2001:db8:5::/48 ip6 daddr 2001:db8:5::/48 masquerade fully-random",
+            "forward: ip6 saddr 2001:db8:5::/48 accept",
+            "forward: ip6 daddr 2001:db8:5::/48 accept",
+        ], v6.NftRules.Select(r => r.ToString()));
+        Assert.Equal("ip6 flannel-ipv6", RulePolicy.NftTableOf(IpFamily.Ip6));
+        Assert.Equal("ip flannel-ipv4", RulePolicy.NftTableOf(IpFamily.Ip4));
+    }
 }

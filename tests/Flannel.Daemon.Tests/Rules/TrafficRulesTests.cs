@@ -21,9 +21,9 @@ public sealed class TrafficRulesTests
 
     private static ProgramRunner In(NetNs ns) => new(["ip", "netns", "exec", ns.Name]);
 
-    private IptablesFilter Iptables(NetNs ns) => new(In(ns), _lock);
+    private IptablesFilter Iptables(NetNs ns) => new(In(ns), rulesLock: _lock);
 
-    private NftablesFilter Nftables(NetNs ns) => new(In(ns), _lock);
+    private NftablesFilter Nftables(NetNs ns) => new(In(ns), rulesLock: _lock);
 
     private static TrafficRules Rules(IPacketFilter filter, bool randomFully = true, Ip4Network? previousNetwork = null,
         Ip4Network? previousSubnet = null) =>
@@ -294,5 +294,68 @@ public sealed class TrafficRulesTests
         last.Apply(OtherNetwork, OtherSubnet);
         last.RemoveOtherMode();
         Assert.DoesNotContain("flannel", ns.Exec("nft", "list", "tables"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ipv6_rules_of_a_dual_stack_network_go_to_ip6tables_and_the_ip6_table_next_to_the_ipv4_ones_and_are_repaired()
+    {
+        var n6 = Ip6Network.ParseCidr("2001:db8:5::/48");
+        var s6 = Ip6Network.ParseCidr("2001:db8:5:58::/64");
+        using var ns = NetNs.Create();
+        var v4 = Rules(Iptables(ns));
+        var v6 = Rules(new IptablesFilter(In(ns), IpFamily.Ip6, _lock));
+        Assert.Equal("ip6tables", v6.LoopName);
+        v4.Apply(Network, Subnet);
+        v6.Apply(n6, s6);
+
+        string nat6 = ns.Exec("ip6tables", "-t", "nat", "-S");
+        Assert.Contains("""
+            -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
+            -A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN
+            -A FLANNEL-POSTRTG -s 2001:db8:5:58::/64 -d 2001:db8:5::/48 -m comment --comment "flanneld masq" -j RETURN
+            -A FLANNEL-POSTRTG -s 2001:db8:5::/48 -d 2001:db8:5:58::/64 -m comment --comment "flanneld masq" -j RETURN
+            -A FLANNEL-POSTRTG ! -s 2001:db8:5::/48 -d 2001:db8:5:58::/64 -m comment --comment "flanneld masq" -j RETURN
+            -A FLANNEL-POSTRTG -s 2001:db8:5::/48 ! -d ff00::/8 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+            -A FLANNEL-POSTRTG ! -s 2001:db8:5::/48 -d 2001:db8:5::/48 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+            """, nat6, StringComparison.Ordinal);
+        string filter6 = ns.Exec("ip6tables", "-t", "filter", "-S");
+        Assert.Contains("""
+            -A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
+            -A FLANNEL-FWD -s 2001:db8:5::/48 -m comment --comment "flanneld forward" -j ACCEPT
+            -A FLANNEL-FWD -d 2001:db8:5::/48 -m comment --comment "flanneld forward" -j ACCEPT
+            """, filter6, StringComparison.Ordinal);
+        string nat4 = ns.Exec("iptables", "-t", "nat", "-S");
+        Assert.Contains("-s 10.5.88.0/24 -d 10.5.0.0/16", nat4, StringComparison.Ordinal);
+        Assert.DoesNotContain("2001:db8", nat4, StringComparison.Ordinal);
+        Assert.False(v4.Check());
+        Assert.False(v6.Check());
+
+        // An IPv6 rule deleted by hand: only the IPv6 loop repairs, to the same text.
+        ns.Exec("ip6tables", "-t", "nat", "-D", "FLANNEL-POSTRTG", "3");
+        Assert.False(v4.Check());
+        Assert.True(v6.Check());
+        Assert.Equal(nat6, ns.Exec("ip6tables", "-t", "nat", "-S"));
+        Assert.Equal(nat4, ns.Exec("iptables", "-t", "nat", "-S"));
+
+        // nftables mode: the IPv6 rules live in ip6 flannel-ipv6, and ours leave ip6tables.
+        var nft6 = Rules(new NftablesFilter(In(ns), IpFamily.Ip6, _lock));
+        nft6.Apply(n6, s6);
+        nft6.RemoveOtherMode();
+        string table = ns.Exec("nft", "list", "table", "ip6", "flannel-ipv6");
+        Assert.Contains("""
+            		meta mark 0x00004000 return
+            		ip6 saddr 2001:db8:5:58::/64 ip6 daddr 2001:db8:5::/48 return
+            		ip6 saddr 2001:db8:5::/48 ip6 daddr 2001:db8:5:58::/64 return
+            		ip6 saddr != 2001:db8:5:58::/64 ip6 daddr 2001:db8:5::/48 return
+            		ip6 saddr 2001:db8:5::/48 ip6 daddr != ff00::/8 masquerade fully-random
+            		ip6 saddr != 2001:db8:5::/48 ip6 daddr 2001:db8:5::/48 masquerade fully-random
+            """.Replace("\r", "", StringComparison.Ordinal), table, StringComparison.Ordinal);
+        Assert.Contains("ip6 saddr 2001:db8:5::/48 accept", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("2001:db8", ns.Exec("ip6tables", "-t", "nat", "-S") + ns.Exec("ip6tables", "-t", "filter", "-S"), StringComparison.Ordinal);
+        Assert.Contains("-s 10.5.88.0/24 -d 10.5.0.0/16", ns.Exec("iptables", "-t", "nat", "-S"), StringComparison.Ordinal);
+        Assert.False(nft6.Check());
+        ns.Exec("nft", "flush", "chain", "ip6", "flannel-ipv6", "postrtg");
+        Assert.True(nft6.Check());
+        Assert.Equal(table, ns.Exec("nft", "list", "table", "ip6", "flannel-ipv6"));
     }
 }
